@@ -1,0 +1,7 @@
+"""Op definitions. Importing this package registers every op type intq knows."""
+
+from intq.ops import registry
+from intq.ops.infer import infer_shapes
+from intq.ops.registry import OpDef, get_op, register, registered_ops
+
+__all__ = ["OpDef", "get_op", "infer_shapes", "register", "registered_ops", "registry"]

@@ -1,0 +1,1 @@
+"""Executors: the float reference (NumPy, ONNX semantics) and, later, the integer runtime."""
