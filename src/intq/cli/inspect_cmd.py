@@ -1,0 +1,67 @@
+"""``intq inspect MODEL``: what is in a model and what intq can do with it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from intq.errors import IntqError, UnsupportedOpError
+from intq.ir.graph import Graph
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("inspect", help="summarize an ONNX or intq model",
+                       description="Print ops, parameter count, inputs/outputs and unsupported "
+                                   "ops of an ONNX model or a saved intq graph.")
+    p.add_argument("model", help="path to a .onnx model or a saved intq file")
+    p.add_argument("--graph", action="store_true", help="also print the whole graph")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path = Path(args.model)
+    if not path.exists():
+        raise IntqError(f"model file '{path}' does not exist")
+    if path.suffix == ".onnx":
+        from intq.frontends.onnx_import import import_onnx, unsupported_nodes
+
+        try:
+            graph = import_onnx(path)
+        except UnsupportedOpError:
+            _print_unsupported(path, unsupported_nodes(path))
+            return 2
+    else:
+        from intq.ir.serialize import load_graph
+
+        graph, _ = load_graph(path)
+    print(summarize(graph, str(path)))
+    if args.graph:
+        print()
+        print(graph)
+    return 0
+
+
+def summarize(graph: Graph, source: str) -> str:
+    lines = [f"model: {source}", f"graph: {graph.name}"]
+    for key in ("producer", "opset"):
+        if key in graph.meta:
+            lines.append(f"{key}: {graph.meta[key]}")
+    params = graph.param_count()
+    param_bytes = sum(a.nbytes for a in graph.constants.values() if a.dtype.kind == "f")
+    lines.append(f"parameters: {params:,} ({param_bytes / 1024:.1f} KiB as float)")
+    lines.append("inputs:")
+    lines += [f"  {n}: {graph.values[n].type_str()}" for n in graph.inputs]
+    lines.append("outputs:")
+    lines += [f"  {n}: {graph.values[n].type_str()}" for n in graph.outputs]
+    lines.append(f"ops ({len(graph.nodes)} nodes):")
+    lines += [f"  {op:<24}{count:>6}" for op, count in graph.op_histogram().items()]
+    lines.append("unsupported ops: none")
+    return "\n".join(lines)
+
+
+def _print_unsupported(path: Path, nodes: list[tuple[str, str]]) -> None:
+    print(f"model: {path}")
+    print(f"unsupported ops ({len(nodes)} nodes): keep them in float with restore, or split the "
+          "model before them")
+    for op_type, name in nodes:
+        print(f"  {op_type:<24}{name}")
