@@ -1,0 +1,107 @@
+"""Symmetric scales and the float <-> integer steps at the edges of an integer model.
+
+``quantize`` is the only place where floats become integers (model inputs, weights, biases,
+lookup-table entries). It rounds half to even, like ONNX ``QuantizeLinear`` and
+``torch.quantize_per_tensor``, dividing in the input's own float precision as ONNX does, so an
+exported model quantizes its inputs to the same integers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from intq.quant.fixedpoint import int_range, storage_dtype
+
+BIAS_BITS = 32
+
+
+def symmetric_scale(threshold: float, bits: int, signed: bool) -> float:
+    """Scale mapping ``[-threshold, threshold]`` (``[0, threshold]`` unsigned) onto the grid.
+
+    Signed grids use ``2^(b-1) - 1`` steps per side so that ``-q`` is representable.
+    """
+    threshold = float(threshold)
+    if not np.isfinite(threshold) or threshold <= 0:
+        raise ValueError(f"threshold must be finite and positive, got {threshold!r}")
+    return threshold / int_range(bits, signed)[1]
+
+
+def quantize(x: np.ndarray, scale: float | np.ndarray, bits: int, signed: bool,
+             axis: int | None = None) -> np.ndarray:
+    """``saturate(round_half_even(x / scale))``; an array ``scale`` is per channel on ``axis``."""
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        raise ValueError(f"quantize needs a floating array, got dtype {x.dtype}")
+    if np.isnan(x).any():
+        raise ValueError("cannot quantize NaN values")
+    ftype = np.promote_types(x.dtype, np.float32)
+    with np.errstate(over="ignore"):
+        q = np.rint(x.astype(ftype, copy=False) / _broadcast_scale(scale, x.shape, axis, ftype))
+    lo, hi = int_range(bits, signed)
+    return np.clip(q.astype(np.float64), lo, hi).astype(storage_dtype(bits, signed))
+
+
+def dequantize(q: np.ndarray, scale: float | np.ndarray, axis: int | None = None,
+               dtype: np.dtype | type = np.float32) -> np.ndarray:
+    """``q * scale`` computed in ``dtype``, as ONNX ``DequantizeLinear`` does."""
+    q = np.asarray(q)
+    if q.dtype.kind not in "iu":
+        raise ValueError(f"dequantize needs an integer array, got dtype {q.dtype}")
+    dtype = np.dtype(dtype)
+    return q.astype(dtype) * _broadcast_scale(scale, q.shape, axis, dtype)
+
+
+def quantize_weight_per_channel(w: np.ndarray, bits: int = 8, axis: int = 0
+                                ) -> tuple[np.ndarray, np.ndarray]:
+    """Signed symmetric max-abs quantization with one float64 scale per slice along ``axis``.
+
+    An all-zero channel has no range of its own; it borrows the largest scale of the other
+    channels (1.0 if all are zero) so that its bias quantizes like its neighbours'.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    if not np.isfinite(w).all():
+        raise ValueError("weights contain NaN or infinity")
+    if not -w.ndim <= axis < w.ndim:
+        raise ValueError(f"axis {axis} is out of range for weights of rank {w.ndim}")
+    others = tuple(i for i in range(w.ndim) if i != axis % w.ndim)
+    maxabs = np.abs(w).max(axis=others) if w.size else np.zeros(w.shape[axis])
+    scales = maxabs / int_range(bits, True)[1]
+    fallback = scales.max() if scales.size and scales.max() > 0 else 1.0
+    scales = np.where(scales > 0, scales, fallback)
+    return quantize(w, scales, bits, True, axis), scales
+
+
+def quantize_bias(bias: np.ndarray, x_scale: float, w_scales: float | np.ndarray) -> np.ndarray:
+    """int32 bias at the accumulator scale ``x_scale * w_scale``; refuses to overflow int32."""
+    bias = np.asarray(bias, dtype=np.float64)
+    if not np.isfinite(bias).all():
+        raise ValueError("bias contains NaN or infinity")
+    scale = _positive_scales(float(x_scale) * np.asarray(w_scales, dtype=np.float64))
+    if scale.ndim and scale.shape != bias.shape:
+        raise ValueError(f"bias shape {bias.shape} does not match weight scales {scale.shape}")
+    q = np.rint(bias / scale)
+    lo, hi = int_range(BIAS_BITS, True)
+    if q.size and (q.min() < lo or q.max() > hi):
+        raise ValueError("bias does not fit int32 at scale x_scale*w_scale; the input or weight "
+                         "scale is too small for it")
+    return q.astype(np.int32)
+
+
+def _broadcast_scale(scale: float | np.ndarray, data_shape: tuple[int, ...], axis: int | None,
+                     dtype: np.dtype) -> np.ndarray:
+    s = _positive_scales(np.asarray(scale, dtype=np.float64))
+    if s.ndim == 0:
+        return s.astype(dtype)
+    ndim = len(data_shape)
+    if s.ndim != 1 or axis is None or not -ndim <= axis < ndim or data_shape[axis] != s.size:
+        raise ValueError(f"per-channel scales ({s.size}) must be 1-D and match the channel axis "
+                         f"{axis} of shape {data_shape}")
+    shape = [1] * ndim
+    shape[axis] = s.size
+    return s.reshape(shape).astype(dtype)
+
+
+def _positive_scales(s: np.ndarray) -> np.ndarray:
+    if s.size == 0 or not np.isfinite(s).all() or s.min() <= 0:
+        raise ValueError("scales must be finite and positive")
+    return s

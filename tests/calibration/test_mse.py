@@ -1,0 +1,73 @@
+"""MSE calibration: the closed-form error integral is right, and the chosen threshold really
+has the least quantization error on the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from intq.calibration import MseObserver, qmax
+from intq.calibration.mse import squared_error_integral
+
+from .calibration_data import assert_sane_threshold, batch_lists
+
+
+def quantization_mse(data: np.ndarray, threshold: float, grid_max: int) -> float:
+    step = threshold / grid_max
+    return float(np.mean((data - np.clip(np.round(data / step), -grid_max, grid_max) * step) ** 2))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0.0, 50.0), st.floats(0.5, 20.0), st.sampled_from([1, 7, 127]))
+def test_error_integral_matches_numerical_integration(x, threshold, grid_max):
+    t = (np.arange(200_000) + 0.5) / 200_000 * x
+    step = threshold / grid_max
+    error = (t - np.minimum(np.round(t / step), grid_max) * step) ** 2
+    numeric = error.mean() * x
+    exact = float(squared_error_integral(np.array(x), np.array(threshold), grid_max))
+    assert exact == pytest.approx(numeric, rel=1e-3, abs=1e-9)
+
+
+DATA = {
+    "normal": lambda rng: rng.normal(0, 1, 30_000),
+    "laplace": lambda rng: rng.laplace(0, 1, 30_000),
+    "student_t": lambda rng: rng.standard_t(3, 30_000),
+    "outliers": lambda rng: np.concatenate([rng.normal(0, 1, 30_000), rng.normal(0, 20, 10)]),
+    "uniform": lambda rng: rng.uniform(-1, 1, 30_000),
+    "relu": lambda rng: np.maximum(rng.normal(0, 1, 30_000), 0),
+}
+
+
+@pytest.mark.parametrize("bits", [4, 8])
+@pytest.mark.parametrize("kind", sorted(DATA))
+def test_threshold_minimises_the_measured_error(kind, bits):
+    data = DATA[kind](np.random.default_rng(0))
+    observer = MseObserver("act")
+    observer.observe(data)
+    grid_max = qmax(bits, observer.non_negative)
+    best = observer.threshold(bits)
+    top = observer.max_abs
+    alternatives = [top, 0.8 * best, min(1.25 * best, top)] + [
+        float(np.percentile(np.abs(data), p)) for p in (99, 99.9, 99.99)]
+    measured = quantization_mse(data, best, grid_max)
+    for other in alternatives:
+        assert measured <= quantization_mse(data, other, grid_max) * 1.01, other
+    scan = min(quantization_mse(data, t, grid_max) for t in np.linspace(top / 50, top, 50))
+    assert measured <= scan * 1.002
+
+
+def test_fewer_bits_clip_more():
+    observer = MseObserver("act")
+    observer.observe(np.random.default_rng(1).laplace(0, 1, 30_000))
+    assert observer.threshold(4) < observer.threshold(8) < observer.max_abs
+
+
+@settings(max_examples=10, deadline=None)
+@given(batch_lists())
+def test_threshold_is_positive_and_at_most_the_max(batches):
+    observer = MseObserver("act")
+    for batch in batches:
+        observer.observe(batch)
+    assert_sane_threshold(observer.threshold(), observer.max_abs)
