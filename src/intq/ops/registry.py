@@ -23,7 +23,10 @@ _REGISTRY: dict[str, OpDef] = {}
 
 class OpDef:
     """Knowledge about one op type. Subclasses set ``op_type`` and ``attrs`` and override
-    ``evaluate`` (always) and ``infer`` (when the generic rule below is not enough)."""
+    ``evaluate`` (always) and ``infer`` (when the generic rule below is not enough).
+
+    An attribute default is a value, ``REQUIRED``, or a function of the node's given
+    attributes (Conv's ``strides`` default to ones of ``kernel_shape``'s rank)."""
 
     op_type: ClassVar[str] = ""
     attrs: ClassVar[dict[str, Any]] = {}
@@ -88,8 +91,10 @@ def normalize_attrs(op_type: str, attrs: dict[str, Any], node_name: str = "") ->
             out[key] = attrs[key]
         elif default is REQUIRED:
             raise UnsupportedOpError(f"node '{node_name}' ({op_type}) lacks attribute '{key}'")
+        elif callable(default):
+            out[key] = default(attrs)
         else:
-            out[key] = default
+            out[key] = list(default) if isinstance(default, list) else default
     return out
 
 
