@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intq.errors import ModelFormatError
-from intq.ir.graph import Graph
+from intq.ir.graph import Graph, QuantInfo
 from intq.ir.serialize import graph_to_json, load_graph, save_graph
 
 
@@ -20,6 +20,8 @@ def sample_graph() -> Graph:
     g.add_node("Reshape", ["h", "shape"], ["y"])
     g.values["h"].shape = ("N", 2)
     g.values["y"].shape = ("N", 2)
+    g.values["q"].quant = QuantInfo(8, True, [0.5, 0.25], axis=0, bound=128)
+    g.values["y"].quant = QuantInfo(8, False, 0.1)
     g.outputs = ["y"]
     g.meta = {"producer": "test"}
     return g
@@ -78,6 +80,10 @@ def _rewrite_header(data: bytes, edit) -> bytes:
      "not declared"),
     ("missing data", lambda d, h: d["constants"].append("h"), "no tensor data"),
     ("not a list", lambda d, h: d.update(nodes={}), "not a list"),
+    ("bound lies", lambda d, h: [v["quant"].update(bound=129) for v in d["values"]
+                                 if v["name"] == "q"], "outside its 8-bit precision"),
+    ("bad scale", lambda d, h: [v["quant"].update(scale=-1.0) for v in d["values"]
+                                if v["name"] == "y"], "invalid scale"),
 ])
 def test_corrupt_documents_rejected(tmp_path, case, edit, match):
     path = tmp_path / "bad.intq"

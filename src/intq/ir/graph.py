@@ -34,21 +34,46 @@ class TensorType(NamedTuple):
 
 
 @dataclass
+class QuantInfo:
+    """How an integer tensor maps to reals: real = scale · q, with q of ``bits`` precision.
+
+    ``scale`` is one float (per tensor) or a list along ``axis`` (per channel, e.g. a conv
+    accumulator). ``bound`` is the proven max |q|, set by the overflow proof.
+    """
+
+    bits: int
+    signed: bool = True
+    scale: float | list[float] | None = None
+    axis: int | None = None
+    bound: int | None = None
+
+
+@dataclass
 class Value:
-    """A named tensor: graph input, constant, or a node's output."""
+    """A named tensor: graph input, constant, or a node's output. Integer tensors of a
+    quantized graph carry ``quant``; float tensors have ``quant=None``."""
 
     name: str
     dtype: str = "float32"
     shape: Shape = None
+    quant: QuantInfo | None = None
 
     @property
     def type(self) -> TensorType:
         return TensorType(self.shape, self.dtype)
 
     def type_str(self) -> str:
-        if self.shape is None:
-            return f"{self.dtype}[?]"
-        return f"{self.dtype}[{','.join(str(d) for d in self.shape)}]"
+        dims = "?" if self.shape is None else ",".join(str(d) for d in self.shape)
+        text = f"{self.dtype}[{dims}]"
+        if self.quant is not None:
+            q = self.quant
+            text += f"<{'i' if q.signed else 'u'}{q.bits}"
+            if isinstance(q.scale, float):
+                text += f" s={q.scale:.4g}"
+            elif q.scale is not None:
+                text += f" s[{len(q.scale)}]@{q.axis}"
+            text += ">"
+        return text
 
 
 @dataclass
@@ -284,7 +309,8 @@ class Graph:
         other = Graph(self.name)
         other.inputs = list(self.inputs)
         other.outputs = list(self.outputs)
-        other.values = {k: Value(v.name, v.dtype, v.shape) for k, v in self.values.items()}
+        other.values = {k: Value(v.name, v.dtype, v.shape, copy.copy(v.quant))
+                        for k, v in self.values.items()}
         other.constants = dict(self.constants)
         other.nodes = [Node(n.op, list(n.inputs), list(n.outputs), n.name, copy.deepcopy(n.attrs))
                        for n in self.nodes]

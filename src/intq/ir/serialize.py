@@ -6,6 +6,7 @@ dtypes and shapes of every constant, and the topological order before returning 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from intq.errors import GraphError, ModelFormatError
-from intq.ir.graph import DTYPES, Graph, Node, Value
+from intq.ir.graph import DTYPES, Graph, Node, QuantInfo, Value
 
 FORMAT = "intq-graph"
 VERSION = 1
@@ -29,14 +30,44 @@ def graph_to_json(graph: Graph) -> dict[str, Any]:
         "name": graph.name,
         "inputs": list(graph.inputs),
         "outputs": list(graph.outputs),
-        "values": [{"name": v.name, "dtype": v.dtype,
-                    "shape": None if v.shape is None else list(v.shape)}
-                   for v in graph.values.values()],
+        "values": [_value_to_json(v) for v in graph.values.values()],
         "constants": sorted(graph.constants),
         "nodes": [{"op": n.op, "name": n.name, "inputs": n.inputs, "outputs": n.outputs,
                    "attrs": n.attrs} for n in graph.nodes],
         "meta": graph.meta,
     }
+
+
+def _value_to_json(v: Value) -> dict[str, Any]:
+    doc: dict[str, Any] = {"name": v.name, "dtype": v.dtype,
+                           "shape": None if v.shape is None else list(v.shape)}
+    if v.quant is not None:
+        doc["quant"] = dataclasses.asdict(v.quant)
+    return doc
+
+
+def _quant_from_json(doc: Any, name: str) -> QuantInfo | None:
+    if doc is None:
+        return None
+    _expect(isinstance(doc, dict) and set(doc) <= {f.name for f in dataclasses.fields(QuantInfo)},
+            f"value '{name}' has a malformed quant entry")
+    bits, signed = doc.get("bits"), doc.get("signed", True)
+    _expect(isinstance(bits, int) and not isinstance(bits, bool) and 1 <= bits <= 64
+            and isinstance(signed, bool), f"value '{name}' has invalid bits/signed")
+    scale, axis, bound = doc.get("scale"), doc.get("axis"), doc.get("bound")
+    scales = scale if isinstance(scale, list) else [scale] if scale is not None else []
+    _expect(all(isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0
+                and s < float("inf") for s in scales), f"value '{name}' has an invalid scale")
+    _expect(axis is None or (isinstance(axis, int) and not isinstance(axis, bool)),
+            f"value '{name}' has an invalid quant axis")
+    _expect(bound is None or (isinstance(bound, int) and not isinstance(bound, bool)
+                              and 0 <= bound <= (2**(bits - 1) if signed else 2**bits - 1)),
+            f"value '{name}' declares bound {bound!r} outside its {bits}-bit precision")
+    if isinstance(scale, int):
+        scale = float(scale)
+    elif isinstance(scale, list):
+        scale = [float(s) for s in scale]
+    return QuantInfo(bits, signed, scale, axis, bound)
 
 
 def save_graph(graph: Graph, path: str | os.PathLike, extra_meta: dict[str, str] | None = None
@@ -127,7 +158,7 @@ def graph_from_json(doc: Any, tensors: dict[str, np.ndarray]) -> Graph:
                 f"value '{name}' has an invalid shape {shape!r}")
             shape = tuple(shape)
         _expect(name not in graph.values, f"value '{name}' is declared twice")
-        graph.values[name] = Value(name, dtype, shape)
+        graph.values[name] = Value(name, dtype, shape, _quant_from_json(entry.get("quant"), name))
     for name in _list(doc.get("constants"), "constants"):
         _expect(isinstance(name, str) and name in graph.values,
                 f"constant {name!r} is not a declared value")
