@@ -8,7 +8,7 @@ import numpy as np
 
 from intq.ir.graph import Graph
 from intq.ir.serialize import load_graph, save_graph
-from intq.runtime.float_executor import run
+from intq.runtime.executor import run
 
 
 class FloatModel:

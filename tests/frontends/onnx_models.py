@@ -12,7 +12,7 @@ from onnx import helper, numpy_helper
 
 from intq.frontends.onnx_import import import_onnx
 from intq.ir.graph import Graph
-from intq.runtime.float_executor import run
+from intq.runtime.executor import run
 from conftest import rel_error, run_ort
 
 RTOL = 1e-5

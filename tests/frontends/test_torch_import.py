@@ -10,7 +10,7 @@ import pytest
 import intq
 from intq.errors import IntqError, UnsupportedOpError
 from intq.frontends.torch_import import import_torch
-from intq.runtime.float_executor import run
+from intq.runtime.executor import run
 
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402

@@ -10,7 +10,7 @@ import numpy as np
 from intq.ir.graph import Graph
 from intq.ops import infer_shapes
 from intq.ops.registry import normalize_attrs
-from intq.runtime.float_executor import execute
+from intq.runtime.executor import execute
 
 
 def op(graph: Graph, op_type: str, inputs: Sequence[str | Any], outputs: int = 1,

@@ -5,7 +5,7 @@ from passcheck import const, finish, op, random_feeds
 from intq.errors import InputError
 from intq.ir.graph import Graph
 from intq.passes import PassOptionError, attach_input_shapes
-from intq.runtime.float_executor import execute
+from intq.runtime.executor import execute
 
 
 def two_input_model() -> Graph:

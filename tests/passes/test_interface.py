@@ -4,7 +4,7 @@ from passcheck import const, finish, op, random_feeds
 
 from intq.ir.graph import Graph
 from intq.passes import PassOptionError, rename_io, set_outputs
-from intq.runtime.float_executor import execute
+from intq.runtime.executor import execute
 
 
 def chain() -> Graph:

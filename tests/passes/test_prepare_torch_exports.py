@@ -18,7 +18,7 @@ import intq  # noqa: E402
 from intq.frontends.onnx_import import import_onnx  # noqa: E402
 from intq.ir.graph import Graph, is_static  # noqa: E402
 from intq.passes import prepare  # noqa: E402
-from intq.runtime.float_executor import run  # noqa: E402
+from intq.runtime.executor import run  # noqa: E402
 from intq.zoo.base import randomize_norms  # noqa: E402
 
 GONE = {"BatchNormalization", "Gemm", "Identity", "Dropout"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from intq.frontends.onnx_import import import_onnx
-from intq.runtime.float_executor import run
+from intq.runtime.executor import run
 
 torch = pytest.importorskip("torch")
 from intq import zoo  # noqa: E402

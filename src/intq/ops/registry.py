@@ -38,6 +38,13 @@ class OpDef:
         """Float (or integer-shape) reference computation with ONNX semantics."""
         raise NotImplementedError
 
+    def evaluate_fast(self, attrs: dict[str, Any], *inputs: np.ndarray | None
+                      ) -> list[np.ndarray]:
+        """The fast path; must return exactly the bytes ``evaluate`` returns. Integer ops
+        override it with kernels that are exact under the conditions the overflow proof
+        established (e.g. float64 BLAS while partial sums stay below 2^53)."""
+        return self.evaluate(attrs, *inputs)
+
     def infer(self, attrs: dict[str, Any], types: Sequence[TensorType | None],
               consts: Sequence[np.ndarray | None]) -> list[TensorType]:
         """Output types from input types; ``consts`` holds input values known statically.

@@ -17,7 +17,7 @@ from intq.errors import GraphError, InputError, IntqError
 from intq.ir.graph import Dim, Graph, Shape, is_static
 from intq.ops.infer import infer_shapes
 from intq.passes.registry import PassOptionError, register_pass
-from intq.runtime.float_executor import execute
+from intq.runtime.executor import execute
 
 
 @register_pass

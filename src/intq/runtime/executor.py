@@ -1,7 +1,9 @@
-"""The float reference executor: runs any IR graph op by op with the registry's NumPy code.
+"""The graph executor: runs any IR graph op by op with the registry's NumPy code.
 
-It is the ground truth that passes are checked against (a pass must not change its outputs)
-and the engine calibration observes, through the ``on_value`` hook.
+On a float graph it is the float reference: the ground truth that passes are checked against
+(a pass must not change its outputs) and the engine calibration observes, through the
+``on_value`` hook. On a quantized graph the same loop runs the integer ops, whose kernels are
+integer-only, so it is also the integer runtime (reference or fast path).
 """
 
 from __future__ import annotations
@@ -65,11 +67,14 @@ def bind_inputs(graph: Graph, args: Sequence[np.ndarray] | Mapping[str, np.ndarr
 
 
 def execute(graph: Graph, feeds: Mapping[str, np.ndarray], outputs: Sequence[str] | None = None,
-            on_value: ValueHook | None = None) -> dict[str, np.ndarray]:
+            on_value: ValueHook | None = None, fast: bool = False) -> dict[str, np.ndarray]:
     """Run ``graph`` on bound inputs; return the requested values (default: graph outputs).
 
-    Intermediate arrays are released after their last use, so memory stays near the widest
-    cut of the graph. ``on_value(name, array)`` sees every value a node produces.
+    ``feeds`` may also hold intermediate values: nodes whose outputs are all fed are skipped
+    (how a quantized model runs from its integer inputs). Intermediate arrays are released
+    after their last use, so memory stays near the widest cut of the graph.
+    ``on_value(name, array)`` sees every value a node produces. ``fast`` selects each op's
+    ``evaluate_fast`` (bit-identical to ``evaluate`` by contract).
     """
     wanted = list(outputs) if outputs is not None else list(graph.outputs)
     last_use: dict[str, int] = {}
@@ -80,9 +85,12 @@ def execute(graph: Graph, feeds: Mapping[str, np.ndarray], outputs: Sequence[str
     env.update(feeds)
     keep = set(wanted)
     for index, node in enumerate(graph.nodes):
+        if all(out in feeds for out in node.outputs):
+            continue
         opdef = get_op(node.op, node.name)
         args = [env[i] if i else None for i in node.inputs]
-        results = opdef.evaluate(node.attrs, *args)
+        evaluate = opdef.evaluate_fast if fast else opdef.evaluate
+        results = evaluate(node.attrs, *args)
         for name, array in zip(node.outputs, results):
             if name:
                 env[name] = array
