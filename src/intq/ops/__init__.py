@@ -3,6 +3,7 @@
 from intq.ops import (activations, conversion, elementwise, indexing, layout,  # noqa: F401
                       linear, logic, normalization, pooling, recurrent, reduce, registry,
                       resize, shape_ops)
+from intq.ops import integer  # noqa: F401
 from intq.ops.infer import infer_shapes
 from intq.ops.registry import OpDef, get_op, register, registered_ops
 

@@ -166,14 +166,23 @@ class Gelu(UnaryOp):
 
 @register
 class Clip(SameTypeOp):
-    """Clamp to the optional ``min``/``max`` inputs (opset 11+ form; attributes became inputs)."""
+    """Clamp to the optional ``min``/``max`` inputs (opset 11+ form; attributes became inputs).
+
+    On integer tensors a bound beyond the dtype's range is saturated to it, not wrapped."""
 
     op_type = "Clip"
 
     def evaluate(self, attrs: dict[str, Any], x: np.ndarray, low: np.ndarray | None = None,
                  high: np.ndarray | None = None) -> list[np.ndarray]:
-        bounds = [None if v is None or not v.size else v.astype(x.dtype).reshape(())
+        bounds = [None if v is None or not v.size else _bound_as(v, x.dtype)
                   for v in (low, high)]
         if all(b is None for b in bounds):
             return [x]
         return [np.clip(x, *bounds)]
+
+
+def _bound_as(bound: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    if dtype.kind in "iu" and bound.dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return np.array(min(max(int(bound.reshape(-1)[0]), info.min), info.max), dtype=dtype)
+    return bound.astype(dtype).reshape(())

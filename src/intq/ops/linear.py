@@ -65,7 +65,6 @@ def conv_transpose(x: np.ndarray, w: np.ndarray, attrs: dict[str, Any]) -> np.nd
     ``w``-weighted kernel into the output (col2im), one kernel tap at a time."""
     check_window_attrs("ConvTranspose", attrs, x.ndim - 2)
     kernel = attrs["kernel_shape"]
-    rank = len(kernel)
     groups = attrs["group"]
     n, c = x.shape[:2]
     spatial = x.shape[2:]

@@ -54,7 +54,8 @@ class WindowPool(OpDef):
 class MaxPool(WindowPool):
     """Max over windows. The second output (Indices, optional in a node) holds each maximum's
     flat position in X: row-major, or column-major over the spatial axes with
-    ``storage_order=1``."""
+    ``storage_order=1``. Padding holds the dtype's lowest value (-inf, or the integer
+    minimum), which can tie with the maximum; indices then point at the first tie inside X."""
 
     op_type = "MaxPool"
     attrs = {"kernel_shape": REQUIRED, "strides": kernel_ones, "dilations": kernel_ones,
@@ -67,9 +68,12 @@ class MaxPool(WindowPool):
         best = taps[0].copy()
         for tap in taps[1:]:
             np.maximum(best, tap, out=best)
+        inside = _taps(self.view(np.ones((1, 1, *x.shape[2:]), dtype=bool), attrs, False),
+                       x.ndim - 2)
         first = np.full(best.shape, len(taps) - 1, dtype=np.int32)
         for index in range(len(taps) - 2, -1, -1):
-            first = np.where(taps[index] == best, np.int32(index), first)
+            hit = (taps[index] == best) & inside[index]
+            first = np.where(hit, np.int32(index), first)
         return [best, _flat_indices(first, x.shape, attrs)]
 
 
