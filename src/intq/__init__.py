@@ -7,9 +7,11 @@ from typing import Any
 
 from intq.errors import IntqError
 from intq.model import FloatModel
+from intq.quantize import QuantizedModel, load, quantize
 
 __version__ = "0.1.0"
-__all__ = ["FloatModel", "IntqError", "from_torch", "load_onnx"]
+__all__ = ["FloatModel", "IntqError", "QuantizedModel", "from_torch", "load", "load_onnx",
+           "quantize"]
 
 
 def load_onnx(path: str | os.PathLike, **options: Any) -> FloatModel:

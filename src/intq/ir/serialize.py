@@ -77,7 +77,8 @@ def save_graph(graph: Graph, path: str | os.PathLike, extra_meta: dict[str, str]
 
     header = json.dumps(graph_to_json(graph), separators=(",", ":"))
     metadata = {_META_KEY: header, **(extra_meta or {})}
-    tensors = {name: np.ascontiguousarray(a) for name, a in graph.constants.items()}
+    tensors = {name: np.ascontiguousarray(a).reshape(a.shape)  # 0-d arrays stay 0-d
+               for name, a in graph.constants.items()}
     blob = save(tensors, metadata=metadata)
     write_atomic(Path(path), blob)
 

@@ -1,0 +1,56 @@
+import numpy as np
+
+from intq.ir.graph import Graph
+
+from ..graphs import assert_close, finish, float_values_inside, integer_ops, normal, op, quantize
+
+
+def test_matmul_with_weight_and_bias_folds_the_bias_into_int_matmul():
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", 16))
+    y = op(g, "Add", [op(g, "MatMul", [x, normal(16, 8, seed=1)]), normal(8, seed=2)])
+    finish(g, op(g, "Relu", [y]))
+    data = normal(32, 16, seed=3)
+    model = quantize(g, data)
+    assert integer_ops(model) == ["IntMatMul", "Requantize"]
+    matmul = model.graph.nodes[1]
+    assert len(matmul.inputs) == 3 and model.graph.constants[matmul.inputs[2]].dtype == np.int32
+    assert model.graph.nodes[2].attrs["lo"] == 0
+    assert_close(model, g, data, steps=3)
+
+
+def test_matmul_of_two_activations_and_a_scale_is_one_requantize():
+    g = Graph()
+    q = g.add_input("q", "float32", ("N", 4, 8))
+    k = g.add_input("k", "float32", ("N", 8, 4))
+    finish(g, op(g, "Mul", [op(g, "MatMul", [q, k]), np.float32(0.35)]))
+    data = (normal(16, 4, 8, seed=1), normal(16, 8, 4, seed=2))
+    model = quantize(g, data)
+    assert integer_ops(model) == ["IntMatMul", "Requantize"]
+    assert float_values_inside(model) == []
+    assert_close(model, g, *data, steps=4)
+
+
+def test_constant_left_operand_is_quantized_per_tensor():
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", 6, 5))
+    finish(g, op(g, "MatMul", [normal(3, 6, seed=1), x]))
+    data = normal(16, 6, 5, seed=2)
+    model = quantize(g, data)
+    assert integer_ops(model) == ["IntMatMul", "Requantize"]
+    weight = model.graph.values[model.graph.nodes[1].inputs[0]]
+    assert isinstance(weight.quant.scale, float)
+    assert_close(model, g, data, steps=3)
+
+
+def test_product_over_a_dynamic_length_cannot_be_bounded_and_stays_float():
+    g = Graph()
+    p = g.add_input("p", "float32", ("N", 4, "T"))
+    v = g.add_input("v", "float32", ("N", "T", 4))
+    finish(g, op(g, "Relu", [op(g, "MatMul", [p, v])]))
+    data = (normal(8, 4, 6, seed=1), normal(8, 6, 4, seed=2))
+    model = quantize(g, data)
+    reasons = model.graph.meta["quantization"]["float_nodes"]
+    assert list(reasons) == ["matmul"] and "cannot be bounded" in reasons["matmul"]
+    assert integer_ops(model) == ["MatMul", "Relu"]
+    assert_close(model, g, *data, steps=2)
