@@ -7,12 +7,16 @@ from pathlib import Path
 
 from intq.errors import IntqError, UnsupportedOpError
 from intq.ir.graph import Graph
+from intq.pipeline.precision import (accumulator_bits, exact_parts, is_quantized, model_sizes,
+                                     parameter_count, precision_table)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="summarize an ONNX or intq model",
                        description="Print ops, parameter count, inputs/outputs and unsupported "
-                                   "ops of an ONNX model or a saved intq graph.")
+                                   "ops of an ONNX model or a saved intq graph; for a quantized "
+                                   "model also its size, exact and float parts and the "
+                                   "precision and proven bound of every integer tensor.")
     p.add_argument("model", help="path to a .onnx model or a saved intq file")
     p.add_argument("--graph", action="store_true", help="also print the whole graph")
     p.set_defaults(func=run)
@@ -46,9 +50,12 @@ def summarize(graph: Graph, source: str) -> str:
     for key in ("producer", "opset"):
         if key in graph.meta:
             lines.append(f"{key}: {graph.meta[key]}")
-    params = graph.param_count()
-    param_bytes = sum(a.nbytes for a in graph.constants.values() if a.dtype.kind == "f")
-    lines.append(f"parameters: {params:,} ({param_bytes / 1024:.1f} KiB as float)")
+    if is_quantized(graph):
+        lines += _quantized_lines(graph)
+    else:
+        params = graph.param_count()
+        param_bytes = sum(a.nbytes for a in graph.constants.values() if a.dtype.kind == "f")
+        lines.append(f"parameters: {params:,} ({param_bytes / 1024:.1f} KiB as float)")
     lines.append("inputs:")
     lines += [f"  {n}: {graph.values[n].type_str()}" for n in graph.inputs]
     lines.append("outputs:")
@@ -56,7 +63,35 @@ def summarize(graph: Graph, source: str) -> str:
     lines.append(f"ops ({len(graph.nodes)} nodes):")
     lines += [f"  {op:<24}{count:>6}" for op, count in graph.op_histogram().items()]
     lines.append("unsupported ops: none")
+    if is_quantized(graph):
+        lines += _precision_lines(graph)
     return "\n".join(lines)
+
+
+def _quantized_lines(graph: Graph) -> list[str]:
+    """Size, exactness and accumulator width of a quantized model."""
+    size = model_sizes(graph)
+    parts = exact_parts(graph)
+    lines = [f"parameters: {parameter_count(graph):,} ({size['float'] / 1024:.1f} KiB as float, "
+             f"{size['integer'] / 1024:.1f} KiB as integers)"]
+    if parts["exact"]:
+        lines.append(f"exact: yes, integer-only between input Quantize and output Dequantize "
+                     f"({parts['integer_nodes']} integer nodes)")
+    else:
+        lines.append(f"exact: no, {len(parts['float_nodes'])} node(s) in float, outside the "
+                     "exactness guarantee:")
+        lines += [f"  {name:<40}{reason}" for name, reason in parts["float_nodes"].items()]
+    lines.append(f"widest accumulator: {accumulator_bits(precision_table(graph))} bits (proven)")
+    return lines
+
+
+def _precision_lines(graph: Graph) -> list[str]:
+    rows = precision_table(graph)
+    lines = [f"precision ({len(rows)} integer tensors; bound = proven max |q|):",
+             f"  {'tensor':<48}{'kind':<13}{'bits':<6}{'scale':<18}{'bound':>12}"]
+    lines += [f"  {row.tensor:<48}{row.kind:<13}{row.precision:<6}{row.scale_text:<18}"
+              f"{row.bound if row.bound is not None else '-':>12}" for row in rows]
+    return lines
 
 
 def _print_unsupported(path: Path, nodes: list[tuple[str, str]]) -> None:

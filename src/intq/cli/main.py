@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from intq.cli import inspect_cmd
+from intq.cli import demo_cmd, export_cmd, inspect_cmd, quantize_cmd, run_cmd
 from intq.errors import IntqError
 
-COMMANDS = (inspect_cmd,)
+COMMANDS = (demo_cmd, quantize_cmd, run_cmd, inspect_cmd, export_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

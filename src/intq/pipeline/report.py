@@ -1,0 +1,147 @@
+"""The run's report: ``report.json`` (everything, as data) and ``report.md`` (for people).
+
+It answers what a user of a quantized model asks: how much accuracy moved, which part of the
+model is exact and which is float, where the error comes from (per-layer SQNR and cosine),
+what precision every tensor has and what the overflow proof guarantees, how much smaller the
+model is, and how long each stage took.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from intq.ir.graph import Graph
+from intq.pipeline.config import BUILTIN_METRICS, PipelineConfig
+from intq.pipeline.precision import (accumulator_bits, exact_parts, model_sizes,
+                                     parameter_count, precision_table)
+
+PERCENT_METRICS = BUILTIN_METRICS
+
+
+def build_report(config: PipelineConfig, graph: Graph, records: Mapping[str, Mapping[str, Any]],
+                 files: Mapping[str, Any]) -> dict[str, Any]:
+    """The report data from the quantized ``graph`` and the stage records."""
+    from intq import __version__
+
+    evaluation = records["evaluate"]["data"]
+    rows = precision_table(graph)
+    return {
+        "intq_version": __version__,
+        "model": {"name": graph.name, "source": config.model.path},
+        **exact_parts(graph),
+        "batch_invariant": evaluation["batch_invariant"],
+        "metrics": evaluation["metrics"],
+        "evaluation": {k: evaluation[k] for k in ("samples", "labelled", "layer_samples")},
+        "size_bytes": model_sizes(graph),
+        "parameters": parameter_count(graph),
+        "accumulator_bits": accumulator_bits(rows),
+        "layers": evaluation["layers"],
+        "precision": [dataclasses.asdict(row) for row in rows],
+        "stages": {stage: round(record["seconds"], 3) for stage, record in records.items()},
+        "files": dict(files),
+        "config": config.to_dict(),
+    }
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """``report.md``: the same facts as ``report.json``, as tables and plots."""
+    config = report["config"]["quantize"]
+    lines = [f"# intq report: {report['model']['name']}", "",
+             f"Model `{report['model']['source']}`, weights {config['weight_bits']}-bit, "
+             f"activations {config['act_bits']}-bit, calibration "
+             f"`{config['calibration']['method']}`; evaluated on "
+             f"{report['evaluation']['samples']} samples.", "",
+             "## Result", ""]
+    lines += _metrics_table(report["metrics"])
+    lines += [""] + [f"- {line}" for line in summary_lines(report)]
+    lines += ["", "## Per-layer error", "",
+              f"On {report['evaluation']['layer_samples']} evaluation samples, each float tensor "
+              "against the dequantized integer tensor at the same point: "
+              "SQNR = 10·log10(Σf² / Σ(f − q̂)²), and the cosine similarity.", ""]
+    plots = report["files"].get("plots", {})
+    if "sqnr" in plots:
+        lines += [f"![per-layer SQNR]({plots['sqnr']})", ""]
+    lines += _layers_table(report["layers"])
+    if "clipping" in plots:
+        lines += ["", "## Clipping of the worst layers", "",
+                  "Calibration histograms of |x| and the chosen clipping threshold "
+                  "(scale × largest integer).", "", f"![clipping]({plots['clipping']})"]
+    lines += ["", "## Precision", "",
+              "Integer tensors with their declared precision and the bound the static "
+              "overflow proof guarantees (max |q|).", ""]
+    lines += _precision_table(report["precision"])
+    lines += ["", "## Stages", "", "| stage | seconds |", "|---|---:|"]
+    lines += [f"| {stage} | {seconds:.2f} |" for stage, seconds in report["stages"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def summary_lines(report: Mapping[str, Any]) -> list[str]:
+    """Exactness, batch invariance, size and accumulator width, one sentence each."""
+    floats = report["float_nodes"]
+    if report["exact"]:
+        exact = (f"Exact: integer-only between input quantization and output dequantization "
+                 f"({report['integer_nodes']} integer nodes).")
+    else:
+        listed = ", ".join(f"`{name}` ({reason})" for name, reason in floats.items())
+        exact = (f"Partly float: {len(floats)} node(s) run in float, outside the exactness "
+                 f"guarantee: {listed}.")
+    invariant = ("Batch-invariant: each sample's output is bit-identical alone and in a batch."
+                 if report["batch_invariant"] else
+                 "NOT batch-invariant: a sample's output changed with its batch.")
+    size = report["size_bytes"]
+    ratio = size["float"] / size["integer"] if size["integer"] else 0.0
+    return [exact, invariant,
+            f"Size: {_kib(size['float'])} as float32, {_kib(size['integer'])} as integers "
+            f"({ratio:.1f}× smaller); {report['parameters']:,} parameters.",
+            f"Widest accumulator: {report['accumulator_bits']} bits, proven by the static "
+            "overflow proof."]
+
+
+def format_metric(name: str, value: float) -> str:
+    return f"{value:.2f} %" if name in PERCENT_METRICS else f"{value:.4g}"
+
+
+def _metrics_table(metrics: Mapping[str, Mapping[str, float]]) -> list[str]:
+    if not metrics:
+        return ["No metrics configured ([evaluate] metrics)."]
+    lines = ["| metric | float | quantized | change |", "|---|---:|---:|---:|"]
+    for name, values in metrics.items():
+        change = values["quantized"] - values["float"]
+        change_text = f"{change:+.2f}" if name in PERCENT_METRICS else f"{change:+.4g}"
+        lines.append(f"| {name} | {format_metric(name, values['float'])} | "
+                     f"{format_metric(name, values['quantized'])} | {change_text} |")
+    return lines
+
+
+def _layers_table(layers: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = ["| tensor | op | precision | SQNR (dB) | cosine |", "|---|---|---|---:|---:|"]
+    for row in layers:
+        precision = (f"{'i' if row['signed'] else 'u'}{row['bits']}" if row["integer"]
+                     else "float")
+        sqnr = "∞" if row["sqnr_db"] is None else f"{row['sqnr_db']:.1f}"
+        lines.append(f"| `{_cell(row['tensor'])}` | {row['op']} | {precision} | {sqnr} | "
+                     f"{row['cosine']:.5f} |")
+    return lines
+
+
+def _precision_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    lines = ["| tensor | kind | precision | scale | proven max \\|q\\| | proven bits |",
+             "|---|---|---|---|---:|---:|"]
+    for row in rows:
+        scale = row["scale"]
+        scale = (f"per-channel [{len(scale)}]" if isinstance(scale, list)
+                 else "-" if scale is None else f"{scale:.4g}")
+        lines.append(f"| `{_cell(row['tensor'])}` | {row['kind']} | "
+                     f"{'i' if row['signed'] else 'u'}{row['bits']} | {scale} | "
+                     f"{row['bound']} | {row['proven_bits']} |")
+    return lines
+
+
+def _kib(size: int) -> str:
+    return f"{size / 1024:.1f} KiB"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")

@@ -1,0 +1,43 @@
+"""``report.md``: the report's facts as tables, with exact tensors and float parts stated."""
+
+from intq.pipeline.report import render_markdown, summary_lines
+
+REPORT = {
+    "model": {"name": "net", "source": "net.onnx"},
+    "config": {"quantize": {"weight_bits": 4, "act_bits": 8,
+                            "calibration": {"method": "mse"}}},
+    "evaluation": {"samples": 10, "labelled": True, "layer_samples": 4},
+    "metrics": {"top1": {"float": 90.0, "quantized": 88.5},
+                "mod:f1": {"float": 0.91234, "quantized": 0.9}},
+    "exact": False, "integer_nodes": 3, "float_nodes": {"lstm": "no integer form for LSTM"},
+    "batch_invariant": True,
+    "size_bytes": {"float": 4096, "integer": 1024}, "parameters": 1000,
+    "accumulator_bits": 21,
+    "layers": [{"tensor": "x|y", "op": "Relu", "integer": True, "bits": 8, "signed": False,
+                "scale": 0.1, "sqnr_db": None, "cosine": 1.0},
+               {"tensor": "h", "op": "LSTM", "integer": False, "bits": None, "signed": None,
+                "scale": None, "sqnr_db": 17.25, "cosine": 0.98}],
+    "precision": [{"tensor": "w", "kind": "constant", "bits": 4, "signed": True,
+                   "scale": [0.1, 0.2], "bound": 7, "proven_bits": 4}],
+    "stages": {"prepare": 0.5},
+    "files": {"plots": {"sqnr": "plots/sqnr.png"}},
+}
+
+
+def test_markdown_tables():
+    text = render_markdown(REPORT)
+    assert "weights 4-bit, activations 8-bit, calibration `mse`" in text
+    assert "| top1 | 90.00 % | 88.50 % | -1.50 |" in text
+    assert "| mod:f1 | 0.9123 | 0.9 | -0.01234 |" in text
+    assert "| `x\\|y` | Relu | u8 | ∞ | 1.00000 |" in text
+    assert "| `h` | LSTM | float | 17.2 | 0.98000 |" in text
+    assert "| `w` | constant | i4 | per-channel [2] | 7 | 4 |" in text
+    assert "![per-layer SQNR](plots/sqnr.png)" in text and "clipping" not in text
+
+
+def test_summary_states_the_float_part():
+    exact, invariant, size, width = summary_lines(REPORT)
+    assert "Partly float: 1 node(s)" in exact and "`lstm` (no integer form for LSTM)" in exact
+    assert invariant.startswith("Batch-invariant")
+    assert "4.0 KiB as float32, 1.0 KiB as integers (4.0× smaller)" in size
+    assert "21 bits" in width
