@@ -28,8 +28,8 @@ METHODS: tuple[Method, ...] = (
     FLOAT,
     *(Method(f"intq-int8-{c}", f"intq int8, {c}", "intq", "intq",
              {"weight_bits": 8, "act_bits": 8, "calibration": c}) for c in INTQ_CALIBRATIONS),
-    Method("intq-w4a8", "intq W4A8, entropy", "intq", "intq",
-           {"weight_bits": 4, "act_bits": 8, "calibration": "entropy"}),
+    Method("intq-w4a8", "intq W4A8, mse", "intq", "intq",
+           {"weight_bits": 4, "act_bits": 8, "calibration": "mse"}),
     *(Method(f"ort-{c.lower()}", f"ONNX Runtime QDQ, {c}", "ONNX Runtime", "ort_static",
              {"calibration": c}) for c in ORT_CALIBRATIONS),
     Method("ort-minmax-cpu", "ONNX Runtime QDQ, MinMax, uint8 activations (ORT's CPU advice)",
@@ -37,8 +37,8 @@ METHODS: tuple[Method, ...] = (
     Method("torch-fx", "PyTorch FX PTQ (x86)", "PyTorch FX", "torch_fx"),
 )
 
-INTQ_DEFAULT = "intq-int8-entropy"
-"""The row with ``intq.quantize``'s defaults (``QuantConfig()``: int8, entropy calibration)."""
+INTQ_DEFAULT = "intq-int8-mse"
+"""The row with ``intq.quantize``'s defaults (``QuantConfig()``: int8, mse calibration)."""
 
 EXPORT_ROW = "intq-export"
 """The extra row: the ``INTQ_DEFAULT`` model as its ``--format int`` ONNX export in ONNX

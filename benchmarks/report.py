@@ -139,7 +139,7 @@ def notes(meta: dict[str, Any]) -> list[str]:
         "- PyTorch FX row: `prepare_fx` / calibrate / `convert_fx` with "
         "`get_default_qconfig_mapping(\"x86\")`; its size is `torch.save(state_dict)`.",
         "- intq rows: `intq.load_onnx` + `intq.quantize` + `.save` (the `.intq` file), run by "
-        "intq's own NumPy runtime; the export row is the default int8 entropy model as "
+        "intq's own NumPy runtime; the export row is the default int8 (mse) model as "
         "`--format int` ONNX in ONNX Runtime.",
         "- quantize s: wall time from the float model to the saved quantized file. peak MB: "
         "peak resident memory of a fresh process that imported only that quantizer's library "

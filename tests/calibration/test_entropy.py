@@ -67,13 +67,14 @@ def test_few_occupied_bins_need_no_search():
 
 
 def reference_divergences(counts: np.ndarray, levels: int) -> dict[int, float]:
-    """TensorRT's search written plainly: KL(P || Q) for every candidate edge."""
+    """TensorRT's search written plainly: KL(P || Q) for every candidate edge, chunks of
+    ``edge // levels`` bins with the remainder in the last one."""
     bins = counts.astype(np.float64)
     bins[0] = bins[1]
     used = int(np.flatnonzero(counts)[-1]) + 1
     divergences = {}
     for edge in range(levels, used + 1):
-        chunk = np.arange(edge) * levels // edge
+        chunk = np.minimum(np.arange(edge) // (edge // levels), levels - 1)
         q = np.zeros(edge)
         for j in range(levels):
             members = (chunk == j) & (bins[:edge] > 0)

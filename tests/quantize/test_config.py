@@ -6,7 +6,7 @@ from intq.quantize import CalibrationConfig, LayerConfig, QuantConfig, QuantConf
 def test_defaults_are_the_spec_defaults():
     config = QuantConfig()
     assert (config.weight_bits, config.act_bits, config.per_channel_weights) == (8, 8, True)
-    assert config.calibration == CalibrationConfig("entropy", 99.99, 32)
+    assert config.calibration == CalibrationConfig("mse", 99.99, 32)
     assert config.output_dequantize and not config.restore_ops and not config.split
 
 

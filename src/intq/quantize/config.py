@@ -1,7 +1,7 @@
 """Typed quantization settings: what ``intq.quantize`` and the TOML config file accept.
 
 Defaults are the SPEC's: int8, symmetric per-output-channel weights, per-tensor activations,
-entropy calibration. ``QuantConfig.from_dict`` builds a config from plain data (a parsed TOML
+MSE-optimal calibration. ``QuantConfig.from_dict`` builds a config from plain data (a parsed TOML
 table) and rejects unknown keys at any depth, so a typo is an error rather than a silent default.
 """
 
@@ -23,10 +23,13 @@ ACT_BITS = (2, 16)
 
 @dataclass(frozen=True)
 class CalibrationConfig:
-    """How activation ranges are chosen: ``method`` is a calibration observer name;
+    """How activation ranges are chosen: ``method`` is a calibration observer name (default
+    ``mse``: the clipping threshold minimising the expected squared quantization error, the
+    criterion of PyTorch's histogram observer; on the benchmark models it matched float
+    accuracy where TensorRT-style entropy clipped too hard, see the README's benchmark);
     ``percentile`` applies to ``method="percentile"``; ``batch_size`` samples per float run."""
 
-    method: str = "entropy"
+    method: str = "mse"
     percentile: float = 99.99
     batch_size: int = 32
 
