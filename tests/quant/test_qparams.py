@@ -120,6 +120,36 @@ def test_weight_per_channel_is_max_abs_symmetric(w, bits):
             assert np.abs(q[c] * scales[c] - w[c]).max() <= scales[c] / 2 * (1 + 1e-9)
 
 
+def channel_errors(w, q, scales):
+    return ((w - q.astype(np.float64) * scales[:, None]) ** 2).sum(axis=1)
+
+
+@given(hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 40)),
+                  elements=st.floats(-10, 10)), st.sampled_from([2, 3, 4, 8]))
+def test_mse_clipping_never_loses_to_max_and_picks_the_best_candidate(w, bits):
+    q_max, s_max = quantize_weight_per_channel(w, bits, axis=0, clipping="max")
+    q, scales = quantize_weight_per_channel(w, bits, axis=0, clipping="mse")
+    error = channel_errors(w, q, scales)
+    assert (error <= channel_errors(w, q_max, s_max) + 1e-12).all()
+    hi = int_range(bits, True)[1]
+    lo = -hi
+    assert np.abs(q.astype(np.int64)).max() <= hi
+    for c in np.flatnonzero(np.abs(w).max(axis=1) > 0):
+        top = np.abs(w[c]).max() / hi
+        for fraction in (0.2, 0.5, 0.75, 0.9, 1.0):
+            s = top * fraction
+            candidate = ((w[c] - np.clip(np.rint(w[c] / s), lo, hi) * s) ** 2).sum()
+            assert error[c] <= candidate + 1e-12
+
+
+def test_mse_clipping_clips_an_outlier_at_four_bits():
+    w = np.concatenate([np.linspace(-1, 1, 63), [8.0]])[None, :]
+    q, scales = quantize_weight_per_channel(w, 4, axis=0, clipping="mse")
+    assert scales[0] < 8.0 / 7 and q.max() == 7
+    with pytest.raises(ValueError, match="clipping"):
+        quantize_weight_per_channel(w, 4, axis=0, clipping="l1")
+
+
 def test_zero_channels_get_zero_codes_and_a_borrowed_scale():
     w = np.array([[0.0, 0.0], [1.0, -0.5], [0.0, 2.54]])
     q, scales = quantize_weight_per_channel(w, 8, axis=0)

@@ -45,8 +45,9 @@ def finish(graph: Graph, *outputs: str) -> Graph:
 
 
 def quantize(graph: Graph, data: Any, **config: Any) -> QuantizedModel:
-    """Quantize with min/max calibration (no clipping, so errors stay within grid steps)."""
-    settings = {"calibration": {"method": "minmax"}, **config}
+    """Quantize with min/max calibration and max-abs weights (no clipping, so errors stay
+    within grid steps)."""
+    settings = {"calibration": {"method": "minmax"}, "weight_clipping": "max", **config}
     return intq.quantize(graph, data, QuantConfig.from_dict(settings), progress=False)
 
 

@@ -51,10 +51,23 @@ def dequantize(q: np.ndarray, scale: float | np.ndarray, axis: int | None = None
     return q.astype(dtype) * _broadcast_scale(scale, q.shape, axis, dtype)
 
 
-def quantize_weight_per_channel(w: np.ndarray, bits: int = 8, axis: int = 0
-                                ) -> tuple[np.ndarray, np.ndarray]:
-    """Signed symmetric max-abs quantization with one float64 scale per slice along ``axis``.
+WEIGHT_CLIPPING = ("max", "mse")
+"""How a weight channel's threshold is chosen: its max |w|, or the threshold minimising the
+channel's squared rounding-plus-clipping error."""
+MSE_CANDIDATES = np.linspace(0.2, 1.0, 161)
+"""Thresholds searched by ``"mse"`` clipping, as fractions of the channel's max |w| (steps of
+0.5 %; the max itself is a candidate, so the result is never worse than ``"max"``)."""
 
+
+def quantize_weight_per_channel(w: np.ndarray, bits: int = 8, axis: int = 0,
+                                clipping: str = "max") -> tuple[np.ndarray, np.ndarray]:
+    """Signed symmetric quantization with one float64 scale per slice along ``axis``: integers
+    in ``[-qmax, qmax]`` (never the extra negative code).
+
+    ``clipping="max"``: the scale maps each channel's max |w| to the largest integer;
+    ``"mse"``: each channel's threshold is the candidate of ``MSE_CANDIDATES`` with the least
+    squared error ``sum((w - s*q)**2)`` (ties to the larger threshold), which matters below
+    8 bits where a few outliers otherwise waste most of the grid.
     An all-zero channel has no range of its own; it borrows the largest scale of the other
     channels (1.0 if all are zero) so that its bias quantizes like its neighbours'.
     """
@@ -63,12 +76,34 @@ def quantize_weight_per_channel(w: np.ndarray, bits: int = 8, axis: int = 0
         raise ValueError("weights contain NaN or infinity")
     if not -w.ndim <= axis < w.ndim:
         raise ValueError(f"axis {axis} is out of range for weights of rank {w.ndim}")
+    if clipping not in WEIGHT_CLIPPING:
+        raise ValueError(f"weight clipping {clipping!r} is not one of {WEIGHT_CLIPPING}")
     others = tuple(i for i in range(w.ndim) if i != axis % w.ndim)
     maxabs = np.abs(w).max(axis=others) if w.size else np.zeros(w.shape[axis])
-    scales = maxabs / int_range(bits, True)[1]
+    top = int_range(bits, True)[1]
+    scales = maxabs / top
+    if clipping == "mse" and w.size:
+        scales = _mse_scales(np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1), scales, bits)
     fallback = scales.max() if scales.size and scales.max() > 0 else 1.0
     scales = np.where(scales > 0, scales, fallback)
-    return quantize(w, scales, bits, True, axis), scales
+    q = quantize(w, scales, bits, True, axis)
+    return np.clip(q, -top, top, out=q), scales
+
+
+def _mse_scales(rows: np.ndarray, max_scales: np.ndarray, bits: int) -> np.ndarray:
+    """Per row, the scale among ``MSE_CANDIDATES * max_scale`` with the least squared error."""
+    hi = int_range(bits, True)[1]
+    lo = -hi
+    best = max_scales.copy()
+    best_error = np.full(rows.shape[0], np.inf)
+    for fraction in MSE_CANDIDATES[::-1]:
+        s = max_scales * fraction
+        safe = np.where(s > 0, s, 1.0)[:, None]
+        error = ((rows - np.clip(np.rint(rows / safe), lo, hi) * safe) ** 2).sum(axis=1)
+        better = error < best_error
+        best = np.where(better, s, best)
+        best_error = np.where(better, error, best_error)
+    return best
 
 
 def quantize_bias(bias: np.ndarray, x_scale: float, w_scales: float | np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intq.calibration.registry import OBSERVERS, make_config
+from intq.quant.qparams import WEIGHT_CLIPPING
 from intq.quantize.errors import QuantConfigError
 
 WEIGHT_BITS = (2, 8)
@@ -71,12 +72,14 @@ class QuantConfig:
     between a Dequantize and a Quantize and is outside the exactness guarantee.
     ``input_shapes`` pins input dimensions before preparation (e.g. a sequence length, so means
     over it become integer sums). With ``output_dequantize`` the graph ends in Dequantize nodes;
-    without, its outputs are the raw integers.
+    without, its outputs are the raw integers. ``weight_clipping`` picks each weight channel's
+    threshold: ``"mse"`` (default) the one with the least squared error, ``"max"`` its max |w|.
     """
 
     weight_bits: int = 8
     act_bits: int = 8
     per_channel_weights: bool = True
+    weight_clipping: str = "mse"
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
     per_layer: Mapping[str, LayerConfig] = field(default_factory=dict)
     restore_ops: tuple[str, ...] = ()
@@ -92,6 +95,9 @@ class QuantConfig:
             if not isinstance(getattr(self, name), bool):
                 raise QuantConfigError(f"{name} must be true or false, got "
                                        f"{getattr(self, name)!r}")
+        if self.weight_clipping not in WEIGHT_CLIPPING:
+            raise QuantConfigError(f"weight_clipping {self.weight_clipping!r} is unknown; use "
+                                   f"one of {', '.join(WEIGHT_CLIPPING)}")
         if not isinstance(self.calibration, CalibrationConfig):
             raise QuantConfigError("calibration must be a CalibrationConfig")
         if not isinstance(self.per_layer, Mapping) or not all(

@@ -43,14 +43,14 @@ def quantize_to(array: np.ndarray, quant: QuantInfo) -> np.ndarray:
     return quantize(np.asarray(array, dtype=np.float64), quant.scale, quant.bits, quant.signed)
 
 
-def quantize_weight(w: np.ndarray, bits: int, axis: int, per_channel: bool
-                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric max-abs weights: integers and one scale per slice along ``axis`` (the same
-    scale repeated when ``per_channel`` is off)."""
+def quantize_weight(w: np.ndarray, bits: int, axis: int, per_channel: bool,
+                    clipping: str = "max") -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric weights: integers and one scale per slice along ``axis`` (the same scale
+    repeated when ``per_channel`` is off); ``clipping`` as in ``quantize_weight_per_channel``."""
     if per_channel:
-        return quantize_weight_per_channel(w, bits, axis)
+        return quantize_weight_per_channel(w, bits, axis, clipping)
     channels = np.asarray(w).shape[axis]
-    q, scale = quantize_weight_per_channel(np.asarray(w).reshape(1, -1), bits, 0)
+    q, scale = quantize_weight_per_channel(np.asarray(w).reshape(1, -1), bits, 0, clipping)
     return q.reshape(np.shape(w)), np.repeat(scale, channels)
 
 

@@ -27,7 +27,8 @@ def lower_conv(ctx: Lowering, node: Node) -> bool:
     xq = ctx.integer(x)
     x_scale = ctx.quant(xq).scale
     bits = ctx.config.weight_bits_for(node.name)
-    wq, w_scales = quantize_weight(w, bits, 0, ctx.config.per_channel_weights)
+    wq, w_scales = quantize_weight(w, bits, 0, ctx.config.per_channel_weights,
+                                   ctx.config.weight_clipping)
     acc_scale = x_scale * w_scales
     bias = np.zeros(channels) if b is None else b.astype(np.float64).reshape(-1)
     bq = integer_bias(node, bias + epi.offset, x_scale, w_scales)

@@ -30,12 +30,14 @@ def lower_matmul(ctx: Lowering, node: Node) -> bool:
     epi = plan_epilogue(ctx, node, -1, channels, allow_offset=True)
     if wb is not None:
         x = ctx.integer(a)
-        wq, w_scales = quantize_weight(wb, bits, -1, ctx.config.per_channel_weights)
+        wq, w_scales = quantize_weight(wb, bits, -1, ctx.config.per_channel_weights,
+                                       ctx.config.weight_clipping)
         operands = [x, ctx.add_const(f"{b}_q", wq, QuantInfo(bits, True, w_scales.tolist(),
                                                              wb.ndim - 1))]
     elif wa is not None:
         x = ctx.integer(b)
-        wq, w_scales = quantize_weight(wa, bits, -1, per_channel=False)
+        wq, w_scales = quantize_weight(wa, bits, -1, per_channel=False,
+                                       clipping=ctx.config.weight_clipping)
         w_scales = w_scales[:1]
         operands = [ctx.add_const(f"{a}_q", wq, QuantInfo(bits, True, float(w_scales[0]))), x]
     else:
