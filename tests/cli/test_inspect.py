@@ -19,6 +19,26 @@ def test_inspect_bundled_example(capsys):
     assert "Conv" in out and "unsupported ops: none" in out
 
 
+def test_inspect_prints_the_float_cost(capsys):
+    assert main(["inspect", str(EXAMPLE)]) == 0
+    out = capsys.readouterr().out
+    macs = 6 * 8 * 8 * 1 * 25 + 16 * 4 * 4 * 6 * 25 + 120 * 64 + 84 * 120 + 10 * 84
+    assert "cost per sample (batch 1, see docs/COST.md):" in out
+    assert f"  MACs{macs:>32,}  {macs:,} float" in out
+    assert f"  BOPS{macs * 32 * 32:>32,}" in out
+
+
+def test_inspect_says_why_cost_is_unavailable(tmp_path, capsys):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", "T"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", "T"])
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="r")], "g", [x], [y])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+              tmp_path / "m.onnx")
+    assert main(["inspect", str(tmp_path / "m.onnx")]) == 0
+    assert "cost: unavailable (cost needs static shapes: input 'x' has dimension 'T'" in (
+        capsys.readouterr().out)
+
+
 def test_inspect_prints_graph(capsys):
     assert main(["inspect", str(EXAMPLE), "--graph"]) == 0
     assert "= Conv(%input" in capsys.readouterr().out

@@ -48,6 +48,12 @@ def test_stages_run_in_order_and_report_the_float_part(config_file):
     floats = [row for row in report["layers"] if not row["integer"]]
     assert {row["op"] for row in floats} == {"MaxPool"}
     assert "Partly float: 2 node(s)" in (out / "report.md").read_text()
+    cost = report["cost"]
+    assert cost["quantized"]["int_macs"] == cost["float"]["float_macs"] > 0
+    assert cost["quantized"]["float_nodes"] == 2 and cost["quantized"]["float_flops"] > 0
+    maxpools = [n for n in cost["quantized"]["nodes"] if n["op"] == "MaxPool"]
+    assert {n["domain"] for n in maxpools} == {"float"}
+    assert "## Cost" in (out / "report.md").read_text()
 
 
 def test_unknown_start_stage(config_file):

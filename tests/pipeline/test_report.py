@@ -2,6 +2,12 @@
 
 from intq.pipeline.report import render_markdown, summary_lines
 
+COST = {"gas": 1_000, "int_macs": 600, "int_ops": 40, "float_macs": 10, "float_flops": 24,
+        "edge_flops": 6, "bops": 48_000, "float_nodes": 1, "param_bytes": 900,
+        "peak_activation_bytes": 300, "peak_node": "conv"}
+NODES = [{"node": f"n{i}", "op": "IntConv", "domain": "integer", "macs": 100 * i, "ops": i,
+          "width": 32, "bops": 6400 * i, "gas": 100 * i, "out_bytes": 4} for i in range(1, 7)]
+
 REPORT = {
     "model": {"name": "net", "source": "net.onnx"},
     "config": {"quantize": {"weight_bits": 4, "act_bits": 8,
@@ -41,3 +47,23 @@ def test_summary_states_the_float_part():
     assert invariant.startswith("Batch-invariant")
     assert "4.0 KiB as float32, 1.0 KiB as integers (4.0× smaller)" in size
     assert "21 bits" in width
+
+
+def test_cost_section_compares_float_and_quantized():
+    float_cost = {**COST, "gas": 8_000, "int_macs": 0, "float_macs": 610}
+    report = {**REPORT, "cost": {"quantized": {**COST, "nodes": NODES}, "float": float_cost}}
+    text = render_markdown(report)
+    assert "## Cost" in text and "| figure | float | quantized |" in text
+    assert "| gas | 8,000 | 1,000 |" in text and "| MACs | 610 | 610 |" in text
+    assert "| BOPS (MACs × operand bits) | 48,000 | 48,000 |" in text
+    assert "| peak activation bytes | 300 | 300 |" in text
+    assert "| `n6` | IntConv | 600 | 6 | 600 | 60.0 % |" in text and "`n1`" not in text
+    cost_line = summary_lines(report)[-1]
+    assert cost_line == ("Cost per sample: 1,000 gas, 610 MACs, 48,000 BOPS "
+                         "(8.0× less gas than float).")
+
+
+def test_cost_section_without_figures():
+    text = render_markdown({**REPORT, "cost": {"unavailable": "cost needs static shapes"}})
+    assert "## Cost\n\nNot counted: cost needs static shapes" in text
+    assert len(summary_lines(REPORT)) == 4 and "## Cost" not in render_markdown(REPORT)

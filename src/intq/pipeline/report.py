@@ -3,7 +3,8 @@
 It answers what a user of a quantized model asks: how much accuracy moved, which part of the
 model is exact and which is float, where the error comes from (per-layer SQNR and cosine),
 what precision every tensor has and what the overflow proof guarantees, how much smaller the
-model is, and how long each stage took.
+model is, what a sample costs to run (gas, MACs, BOPS, memory; docs/COST.md) against the float
+model, and how long each stage took.
 """
 
 from __future__ import annotations
@@ -12,17 +13,20 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from intq.errors import IntqError
 from intq.ir.graph import Graph
 from intq.pipeline.config import BUILTIN_METRICS, PipelineConfig
 from intq.pipeline.precision import (accumulator_bits, exact_parts, model_sizes,
                                      parameter_count, precision_table)
+from intq.runtime.cost import graph_cost
 
 PERCENT_METRICS = BUILTIN_METRICS
 
 
 def build_report(config: PipelineConfig, graph: Graph, records: Mapping[str, Mapping[str, Any]],
-                 files: Mapping[str, Any]) -> dict[str, Any]:
-    """The report data from the quantized ``graph`` and the stage records."""
+                 files: Mapping[str, Any], float_graph: Graph | None = None) -> dict[str, Any]:
+    """The report data from the quantized ``graph``, the stage records and (for the cost
+    comparison) the prepared ``float_graph``."""
     from intq import __version__
 
     evaluation = records["evaluate"]["data"]
@@ -39,6 +43,7 @@ def build_report(config: PipelineConfig, graph: Graph, records: Mapping[str, Map
         "accumulator_bits": accumulator_bits(rows),
         "layers": evaluation["layers"],
         "precision": [dataclasses.asdict(row) for row in rows],
+        "cost": cost_section(graph, float_graph),
         "stages": {stage: round(record["seconds"], 3) for stage, record in records.items()},
         "files": dict(files),
         "config": config.to_dict(),
@@ -72,13 +77,27 @@ def render_markdown(report: Mapping[str, Any]) -> str:
               "Integer tensors with their declared precision and the bound the static "
               "overflow proof guarantees (max |q|).", ""]
     lines += _precision_table(report["precision"])
+    if "cost" in report:
+        lines += ["", "## Cost", ""] + _cost_tables(report["cost"])
     lines += ["", "## Stages", "", "| stage | seconds |", "|---|---:|"]
     lines += [f"| {stage} | {seconds:.2f} |" for stage, seconds in report["stages"].items()]
     return "\n".join(lines) + "\n"
 
 
+def cost_section(graph: Graph, float_graph: Graph | None = None) -> dict[str, Any]:
+    """Per-sample cost of the quantized graph (with every node) and of the float graph
+    (totals), or why it could not be counted."""
+    try:
+        section = {"quantized": graph_cost(graph).to_dict()}
+        if float_graph is not None:
+            section["float"] = graph_cost(float_graph).to_dict(nodes=False)
+    except IntqError as exc:
+        return {"unavailable": str(exc)}
+    return section
+
+
 def summary_lines(report: Mapping[str, Any]) -> list[str]:
-    """Exactness, batch invariance, size and accumulator width, one sentence each."""
+    """Exactness, batch invariance, size, accumulator width and cost, one sentence each."""
     floats = report["float_nodes"]
     if report["exact"]:
         exact = (f"Exact: integer-only between input quantization and output dequantization "
@@ -92,11 +111,21 @@ def summary_lines(report: Mapping[str, Any]) -> list[str]:
                  "NOT batch-invariant: a sample's output changed with its batch.")
     size = report["size_bytes"]
     ratio = size["float"] / size["integer"] if size["integer"] else 0.0
-    return [exact, invariant,
-            f"Size: {_kib(size['float'])} as float32, {_kib(size['integer'])} as integers "
-            f"({ratio:.1f}× smaller); {report['parameters']:,} parameters.",
-            f"Widest accumulator: {report['accumulator_bits']} bits, proven by the static "
-            "overflow proof."]
+    lines = [exact, invariant,
+             f"Size: {_kib(size['float'])} as float32, {_kib(size['integer'])} as integers "
+             f"({ratio:.1f}× smaller); {report['parameters']:,} parameters.",
+             f"Widest accumulator: {report['accumulator_bits']} bits, proven by the static "
+             "overflow proof."]
+    cost = report.get("cost", {})
+    if "quantized" in cost:
+        quantized = cost["quantized"]
+        line = (f"Cost per sample: {quantized['gas']:,} gas, "
+                f"{quantized['int_macs'] + quantized['float_macs']:,} MACs, "
+                f"{quantized['bops']:,} BOPS")
+        if "float" in cost and quantized["gas"]:
+            line += f" ({cost['float']['gas'] / quantized['gas']:.1f}× less gas than float)"
+        lines.append(line + ".")
+    return lines
 
 
 def format_metric(name: str, value: float) -> str:
@@ -136,6 +165,40 @@ def _precision_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         lines.append(f"| `{_cell(row['tensor'])}` | {row['kind']} | "
                      f"{'i' if row['signed'] else 'u'}{row['bits']} | {scale} | "
                      f"{row['bound']} | {row['proven_bits']} |")
+    return lines
+
+
+COST_ROWS = (("gas", lambda c: c["gas"]),
+             ("BOPS (MACs × operand bits)", lambda c: c["bops"]),
+             ("MACs", lambda c: c["int_macs"] + c["float_macs"]),
+             ("integer MACs", lambda c: c["int_macs"]),
+             ("integer ops besides MACs", lambda c: c["int_ops"]),
+             ("float FLOPs", lambda c: c["float_flops"]),
+             ("edge FLOPs (Quantize/Dequantize)", lambda c: c["edge_flops"]),
+             ("parameter bytes (as stored)", lambda c: c["param_bytes"]),
+             ("peak activation bytes", lambda c: c["peak_activation_bytes"]))
+TOP_NODES = 5
+
+
+def _cost_tables(cost: Mapping[str, Any]) -> list[str]:
+    if "unavailable" in cost:
+        return [f"Not counted: {cost['unavailable']}"]
+    quantized = cost["quantized"]
+    models = [("float", cost["float"])] if "float" in cost else []
+    models.append(("quantized", quantized))
+    lines = ["Per sample (batch 1), counted from the graph as docs/COST.md defines: gas weighs "
+             "every operation by its operand width (an 8-bit integer operation is 1 gas, an "
+             "8×8-bit MAC 1, a float32 MAC 16).", "",
+             "| figure | " + " | ".join(name for name, _ in models) + " |",
+             "|---|" + "---:|" * len(models)]
+    lines += [f"| {label} | " + " | ".join(f"{value(c):,}" for _, c in models) + " |"
+              for label, value in COST_ROWS]
+    total = quantized["gas"] or 1
+    top = sorted(quantized["nodes"], key=lambda n: -n["gas"])[:TOP_NODES]
+    lines += ["", f"The {len(top)} nodes with the most gas:", "",
+              "| node | op | MACs | other ops | gas | share |", "|---|---|---:|---:|---:|---:|"]
+    lines += [f"| `{_cell(n['node'])}` | {n['op']} | {n['macs']:,} | {n['ops']:,} | "
+              f"{n['gas']:,} | {100 * n['gas'] / total:.1f} % |" for n in top]
     return lines
 
 

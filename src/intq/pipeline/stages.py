@@ -148,7 +148,7 @@ def compile_stage(run: Run) -> dict[str, Any]:
         plots = _plots(run, run.records["evaluate"]["data"]["layers"])
         blobs.update(plots)
         files["plots"] = {Path(name).stem: name for name in plots}
-    report = build_report(config, model.graph, run.records, files)
+    report = build_report(config, model.graph, run.records, files, float_graph=run.prepared())
     markdown = render_markdown(report)
     model.save(config.out_dir / MODEL_FILE)
     for name, data in blobs.items():
