@@ -69,7 +69,9 @@ def test_load_rejects_float_models_and_unprovable_graphs(model, tmp_path):
     broken = QuantizedModel(model.graph.copy())
     requant = next(n for n in broken.graph.nodes if n.op == "Requantize")
     m = broken.graph.constants[requant.inputs[1]]
-    broken.graph.constants[requant.inputs[1]] = np.full_like(m, (1 << 62) // 1000)
+    assert m.dtype == np.int32  # multipliers are stored narrow; int64 ones load too
+    broken.graph.constants[requant.inputs[1]] = np.full(m.shape, (1 << 62) // 1000, np.int64)
+    broken.graph.values[requant.inputs[1]].dtype = "int64"
     broken.save(tmp_path / "broken.intq")
     with pytest.raises(OverflowProofError, match=f"node '{requant.name}'"):
         intq.load(tmp_path / "broken.intq")
@@ -95,3 +97,12 @@ def test_raw_integer_outputs_without_dequantize():
     assert raw.run(DATA)[0].tobytes() == model.run(DATA)[0].tobytes()
     np.testing.assert_array_equal(raw.run_int(quantize_to(DATA, raw.input_quant[0]))[0],
                                   model.run_int(quantize_to(DATA, model.input_quant[0]))[0])
+
+
+def test_every_value_owns_its_grid_and_bounds_survive_a_reload(model, tmp_path):
+    quants = [v.quant for v in model.graph.values.values() if v.quant is not None]
+    assert len({id(q) for q in quants}) == len(quants)
+    model.save(tmp_path / "m.intq")
+    loaded = intq.load(tmp_path / "m.intq")
+    assert {n: v.quant.bound for n, v in model.graph.values.items() if v.quant} == {
+        n: v.quant.bound for n, v in loaded.graph.values.items() if v.quant}

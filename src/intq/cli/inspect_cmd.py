@@ -9,14 +9,16 @@ from intq.errors import IntqError, UnsupportedOpError
 from intq.ir.graph import Graph
 from intq.pipeline.precision import (accumulator_bits, exact_parts, is_quantized, model_sizes,
                                      parameter_count, precision_table)
+from intq.runtime.cost import graph_cost
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("inspect", help="summarize an ONNX or intq model",
                        description="Print ops, parameter count, inputs/outputs and unsupported "
-                                   "ops of an ONNX model or a saved intq graph; for a quantized "
-                                   "model also its size, exact and float parts and the "
-                                   "precision and proven bound of every integer tensor.")
+                                   "ops of an ONNX model or a saved intq graph with its cost per "
+                                   "sample (gas, MACs, BOPS, memory); for a quantized model also "
+                                   "its size, exact and float parts and the precision and "
+                                   "proven bound of every integer tensor.")
     p.add_argument("model", help="path to a .onnx model or a saved intq file")
     p.add_argument("--graph", action="store_true", help="also print the whole graph")
     p.set_defaults(func=run)
@@ -35,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
             _print_unsupported(path, unsupported_nodes(path))
             return 2
     else:
-        from intq.ir.serialize import load_graph
+        from intq.runtime.verify import load_verified
 
-        graph, _ = load_graph(path)
+        graph, _ = load_verified(path)
     print(summarize(graph, str(path)))
     if args.graph:
         print()
@@ -56,6 +58,7 @@ def summarize(graph: Graph, source: str) -> str:
         params = graph.param_count()
         param_bytes = sum(a.nbytes for a in graph.constants.values() if a.dtype.kind == "f")
         lines.append(f"parameters: {params:,} ({param_bytes / 1024:.1f} KiB as float)")
+    lines += cost_lines(graph)
     lines.append("inputs:")
     lines += [f"  {n}: {graph.values[n].type_str()}" for n in graph.inputs]
     lines.append("outputs:")
@@ -85,11 +88,34 @@ def _quantized_lines(graph: Graph) -> list[str]:
     return lines
 
 
+def cost_lines(graph: Graph) -> list[str]:
+    """The cost of one sample (docs/COST.md), or why it cannot be counted."""
+    try:
+        cost = graph_cost(graph)
+    except IntqError as exc:
+        return [f"cost: unavailable ({exc})"]
+    macs = " + ".join(f"{count:,} {kind}" for count, kind in
+                      ((cost.int_macs, "integer"), (cost.float_macs, "float")) if count)
+    floats = f"{cost.float_nodes} node(s) kept in float" if is_quantized(graph) else ""
+    rows = [("gas", cost.gas, "8-bit operation equivalents"),
+            ("BOPS", cost.bops, "MACs x operand bits"),
+            ("MACs", cost.int_macs + cost.float_macs, macs),
+            ("integer ops", cost.int_ops, "besides MACs"),
+            ("float FLOPs", cost.float_flops, floats),
+            ("edge FLOPs", cost.edge_flops, "Quantize/Dequantize"),
+            ("parameters", cost.param_bytes, "bytes as stored"),
+            ("peak activations", cost.peak_activation_bytes,
+             f"bytes, while {cost.peak_node} runs" if cost.peak_node else "bytes")]
+    return (["cost per sample (batch 1, see docs/COST.md):"]
+            + [f"  {name:<20}{value:>16,}  {note}".rstrip() for name, value, note in rows])
+
+
 def _precision_lines(graph: Graph) -> list[str]:
     rows = precision_table(graph)
+    width = max([len("tensor"), *(len(row.tensor) for row in rows)]) + 2
     lines = [f"precision ({len(rows)} integer tensors; bound = proven max |q|):",
-             f"  {'tensor':<48}{'kind':<13}{'bits':<6}{'scale':<18}{'bound':>12}"]
-    lines += [f"  {row.tensor:<48}{row.kind:<13}{row.precision:<6}{row.scale_text:<18}"
+             f"  {'tensor':<{width}}{'kind':<13}{'bits':<6}{'scale':<18}{'bound':>12}"]
+    lines += [f"  {row.tensor:<{width}}{row.kind:<13}{row.precision:<6}{row.scale_text:<18}"
               f"{row.bound if row.bound is not None else '-':>12}" for row in rows]
     return lines
 

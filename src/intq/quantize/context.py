@@ -10,6 +10,7 @@ regions, whether a node stays float because it has no rule, is restored, or lies
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -153,7 +154,7 @@ class Lowering:
         array = np.asarray(array)
         name = self.out.add_constant(self.fresh(hint), np.ascontiguousarray(array).reshape(
             array.shape))
-        self.out.values[name].quant = quant
+        self.out.values[name].quant = _own(quant)
         if array.dtype.kind in "iu":
             self.ranges[name] = IntRange.of_array(array)
         return name
@@ -179,7 +180,7 @@ class Lowering:
             value = self.out.values[out]
             value.shape, value.dtype = t.shape, t.dtype
             if quant is not None and index < len(quant):
-                value.quant = quant[index]
+                value.quant = _own(quant[index])
         self._track_ranges(node, opdef, types, consts)
         return list(node.outputs)
 
@@ -223,8 +224,8 @@ class Lowering:
         attrs = precision_attrs(target, lo, hi)
         if axis is not None:
             attrs["axis"] = axis
-        m_name = self.add_const(f"{name}_m", m)
-        k_name = self.add_const(f"{name}_k", k)
+        m_name = self.add_const(f"{name}_m", narrowest(m, np.int32))
+        k_name = self.add_const(f"{name}_k", narrowest(k, np.int8))
         outputs = [output] if output else 1
         return self.emit("Requantize", [acc, m_name, k_name], attrs, name=name, outputs=outputs,
                          quant=[target])[0]
@@ -295,6 +296,21 @@ def precision_attrs(target: QuantInfo, lo: int | None = None, hi: int | None = N
     lo = full_lo if lo is None else max(full_lo, min(lo, full_hi))
     hi = full_hi if hi is None else min(full_hi, max(hi, lo))
     return {"bits": target.bits, "signed": int(target.signed), "lo": lo, "hi": hi}
+
+
+def narrowest(array: np.ndarray, dtype: type[np.integer]) -> np.ndarray:
+    """``array`` stored as ``dtype`` when every entry fits (multipliers ``m < 2^31`` fit int32,
+    shifts ``k <= 62`` fit int8), else unchanged: smaller files, same integers."""
+    info = np.iinfo(dtype)
+    if array.size and (int(array.min()) < info.min or int(array.max()) > info.max):
+        return array
+    return array.astype(dtype)
+
+
+def _own(quant: QuantInfo | None) -> QuantInfo | None:
+    """A value's own copy of a grid: the overflow proof writes each value's ``bound`` into its
+    QuantInfo, so two values (a tensor and its clamped copy) must never share one."""
+    return None if quant is None else dataclasses.replace(quant)
 
 
 def _dtype_bound(ctx: Lowering, value: str) -> int:

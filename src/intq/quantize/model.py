@@ -12,15 +12,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from intq.errors import InputError, ModelFormatError
+from intq.errors import InputError, IntqError, ModelFormatError
 from intq.ir.graph import Graph, Node, QuantInfo
-from intq.ir.serialize import load_graph, save_graph
-from intq.ops.registry import get_op
+from intq.ir.serialize import save_graph
 from intq.quant.fixedpoint import int_range
 from intq.quant.qparams import dequantize
 from intq.quantize.lower import META_KEY
+from intq.runtime.cost import ModelCost, graph_cost
 from intq.runtime.executor import bind_inputs, execute
 from intq.runtime.overflow import prove_no_overflow
+from intq.runtime.verify import load_verified
 
 FILE_KIND_KEY = "intq_model"
 FILE_KIND = "quantized"
@@ -76,10 +77,23 @@ class QuantizedModel:
         """Whether every node between Quantize and Dequantize is integer."""
         return bool(self.graph.meta.get(META_KEY, {}).get("exact", False))
 
+    def cost(self) -> ModelCost:
+        """Per-sample gas, MACs, BOPS and memory (``runtime.cost``, docs/COST.md)."""
+        return graph_cost(self.graph)
+
     # ---- files -------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model (safetensors + JSON graph, no pickle) atomically."""
-        save_graph(self.graph, path, extra_meta={FILE_KIND_KEY: FILE_KIND})
+        """Write the model (safetensors + JSON graph, no pickle; docs/FORMAT.md) atomically.
+
+        The file records each integer tensor's proven bound, re-derived on a copy whose values
+        each own their ``QuantInfo`` (lowering may share one between a tensor and a clamped
+        view of it, which leaves the shared bound of the last one proven)."""
+        graph = self.graph.copy()
+        try:
+            prove_no_overflow(graph)
+        except IntqError:
+            pass  # saved as it is; loading re-runs the proof and rejects it
+        save_graph(graph, path, extra_meta={FILE_KIND_KEY: FILE_KIND})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> QuantizedModel:
@@ -120,15 +134,14 @@ class QuantizedModel:
 
 
 def load(path: str | os.PathLike) -> QuantizedModel:
-    """Read a model written by ``QuantizedModel.save``: the graph is validated, every op must
-    be known, and the overflow proof is run again before anything executes."""
-    graph, metadata = load_graph(path)
+    """Read a model written by ``QuantizedModel.save``. Before anything executes, the file's
+    structure, version, dtypes, shapes, order, attributes, the precision of every constant and
+    the overflow proof are checked (``runtime.verify.load_verified``, docs/FORMAT.md); any
+    failure is a one-line ``IntqError`` naming the file and the culprit."""
+    graph, metadata = load_verified(path)
     if metadata.get(FILE_KIND_KEY) != FILE_KIND or META_KEY not in graph.meta:
         raise ModelFormatError(f"'{path}' is an intq graph but not a quantized model; save one "
                                "with QuantizedModel.save or load it with FloatModel.load")
-    for node in graph.nodes:
-        get_op(node.op, node.name)
-    prove_no_overflow(graph)
     return QuantizedModel(graph)
 
 
