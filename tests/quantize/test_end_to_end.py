@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 import intq
-from intq.quantize.scales import quantize_to
 
 from .graphs import float_values_inside
 
@@ -61,11 +60,11 @@ def test_lenet_outputs_are_bit_identical_across_batches_paths_runs_and_files(dig
                                   for i in range(0, len(x), batch)])
             assert got.tobytes() == want.tobytes()
     assert quantized.run(x)[0].tobytes() == want.tobytes()
-    raw = quantized.run_int(quantize_to(x, quantized.input_quant[0]))[0]
+    raw = quantized.run_int(quantized.quantize_inputs(x)[0])[0]
     quantized.save(tmp_path / "digits.intq")
     loaded = intq.load(tmp_path / "digits.intq")
     assert loaded.run(x)[0].tobytes() == want.tobytes()
-    assert loaded.run_int(quantize_to(x, loaded.input_quant[0]))[0].tobytes() == raw.tobytes()
+    assert loaded.run_int(loaded.quantize_inputs(x)[0])[0].tobytes() == raw.tobytes()
 
 
 ZOO = {

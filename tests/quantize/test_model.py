@@ -6,7 +6,6 @@ from intq.errors import InputError, ModelFormatError
 from intq.ir.graph import Graph
 from intq.model import FloatModel
 from intq.quantize import QuantizedModel
-from intq.quantize.scales import quantize_to
 from intq.runtime.overflow import OverflowProofError
 
 from .graphs import finish, normal, op, quantize
@@ -35,7 +34,7 @@ def model() -> QuantizedModel:
 
 
 def test_run_is_run_int_between_the_graph_quantize_and_dequantize(model):
-    q_in = quantize_to(DATA, model.input_quant[0])
+    q_in = model.quantize_inputs(DATA)[0]
     raw = model.run_int(q_in)[0]
     assert raw.dtype == np.uint8 and model.output_quant[0].signed is False
     np.testing.assert_array_equal(model.run(DATA)[0],
@@ -78,7 +77,7 @@ def test_load_rejects_float_models_and_unprovable_graphs(model, tmp_path):
 
 
 def test_run_int_checks_its_inputs(model):
-    q_in = quantize_to(DATA, model.input_quant[0])
+    q_in = model.quantize_inputs(DATA)[0]
     with pytest.raises(InputError, match="takes 1 integer input"):
         model.run_int(q_in, q_in)
     with pytest.raises(InputError, match="dtype float32"):
@@ -95,8 +94,8 @@ def test_raw_integer_outputs_without_dequantize():
     assert raw.graph.values[raw.graph.outputs[0]].dtype == "uint8"
     model = quantize(net(), DATA)
     assert raw.run(DATA)[0].tobytes() == model.run(DATA)[0].tobytes()
-    np.testing.assert_array_equal(raw.run_int(quantize_to(DATA, raw.input_quant[0]))[0],
-                                  model.run_int(quantize_to(DATA, model.input_quant[0]))[0])
+    np.testing.assert_array_equal(raw.run_int(raw.quantize_inputs(DATA)[0])[0],
+                                  model.run_int(model.quantize_inputs(DATA)[0])[0])
 
 
 def test_every_value_owns_its_grid_and_bounds_survive_a_reload(model, tmp_path):

@@ -15,6 +15,7 @@ import numpy as np
 from intq.errors import InputError, IntqError, ModelFormatError
 from intq.ir.graph import Graph, Node, QuantInfo
 from intq.ir.serialize import save_graph
+from intq.ops.registry import get_op
 from intq.quant.fixedpoint import int_range
 from intq.quant.qparams import dequantize
 from intq.quantize.lower import META_KEY
@@ -54,6 +55,21 @@ class QuantizedModel:
         results = execute(self.graph, feeds, outputs=self._exits, fast=fast)
         return [results[name] for name in self._exits]
 
+    def quantize_inputs(self, *inputs: np.ndarray) -> list[np.ndarray]:
+        """Float inputs as the integers ``run_int`` takes, through each input's own Quantize
+        node (its dtype, float32 division, tie rule), so ``run_int(*quantize_inputs(*x))`` is
+        exactly what ``run(*x)`` dequantizes. Inputs without a Quantize pass through."""
+        feeds = bind_inputs(self.graph, inputs)
+        users = self.graph.consumers()
+        out = []
+        for name, entry in zip(self.graph.inputs, self._entries):
+            if entry == name:
+                out.append(feeds[name])
+                continue
+            node = users[name][0]
+            out.append(get_op(node.op, node.name).evaluate(node.attrs, feeds[name])[0])
+        return out
+
     @property
     def input_quant(self) -> list[QuantInfo | None]:
         """The integer grid of each input (None for inputs that are integers already)."""
@@ -83,11 +99,8 @@ class QuantizedModel:
 
     # ---- files -------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
-        """Write the model (safetensors + JSON graph, no pickle; docs/FORMAT.md) atomically.
-
-        The file records each integer tensor's proven bound, re-derived on a copy whose values
-        each own their ``QuantInfo`` (lowering may share one between a tensor and a clamped
-        view of it, which leaves the shared bound of the last one proven)."""
+        """Write the model (safetensors + JSON graph, no pickle; docs/FORMAT.md) atomically,
+        with each integer tensor's proven bound re-derived on a copy."""
         graph = self.graph.copy()
         try:
             prove_no_overflow(graph)

@@ -22,7 +22,7 @@ def test_unary_op_is_a_table_of_the_float_function(op_type, attrs):
         data = np.abs(data) + 0.25
     model = quantize(g, data)
     assert integer_ops(model) == ["IntLUT"]
-    q_in = quantize_to(data, model.input_quant[0])
+    q_in = model.quantize_inputs(data)[0]
     grid = (q_in.astype(np.float64) * model.input_quant[0].scale).astype(np.float32)
     want = quantize_to(get_op(op_type).evaluate(g.nodes[0].attrs, grid)[0],
                        model.output_quant[0])

@@ -1,7 +1,6 @@
 import numpy as np
 
 from intq.ir.graph import Graph
-from intq.quantize.scales import quantize_to
 
 from ..graphs import assert_close, finish, integer_ops, normal, op, quantize
 
@@ -22,7 +21,7 @@ def test_data_movement_runs_on_integers_and_keeps_the_grid():
                                   "Unsqueeze"]
     grid = lambda q: (q.bits, q.signed, q.scale)  # noqa: E731  (bounds differ: Relu)
     assert grid(model.output_quant[0]) == grid(model.input_quant[0])
-    q = model.run_int(quantize_to(data, model.input_quant[0]))[0]
+    q = model.run_int(model.quantize_inputs(data)[0])[0]
     np.testing.assert_array_equal(q * np.float32(model.output_quant[0].scale), model.run(data)[0])
 
 
