@@ -8,12 +8,16 @@ integer-only, so it is also the integer runtime (reference or fast path).
 
 from __future__ import annotations
 
+import copy
+import functools
+import weakref
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from intq.errors import InputError
-from intq.ir.graph import Graph
+from intq.ir.graph import Graph, Node
 from intq.ops.registry import get_op
 
 ValueHook = Callable[[str, np.ndarray], None]
@@ -74,9 +78,13 @@ def execute(graph: Graph, feeds: Mapping[str, np.ndarray], outputs: Sequence[str
     (how a quantized model runs from its integer inputs). Intermediate arrays are released
     after their last use, so memory stays near the widest cut of the graph.
     ``on_value(name, array)`` sees every value a node produces. ``fast`` selects each op's
-    ``evaluate_fast`` (bit-identical to ``evaluate`` by contract).
+    ``evaluate_fast`` (bit-identical to ``evaluate`` by contract); without a hook it runs a
+    plan prepared once per graph (see ``FastPlan``), which may fuse an accumulating op with
+    its Requantize since nobody sees the accumulator.
     """
     wanted = list(outputs) if outputs is not None else list(graph.outputs)
+    if fast and on_value is None:
+        return _fast_plan(graph, feeds, wanted).run(graph, feeds)
     last_use: dict[str, int] = {}
     for index, node in enumerate(graph.nodes):
         for inp in node.inputs:
@@ -100,6 +108,168 @@ def execute(graph: Graph, feeds: Mapping[str, np.ndarray], outputs: Sequence[str
             if inp and last_use.get(inp) == index and inp not in keep and inp not in graph.constants:
                 env.pop(inp, None)
     return {name: env[name] for name in wanted}
+
+
+Step = tuple[Callable[..., list[np.ndarray]], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+"""A plan step: kernel, input names ("" = omitted), output names, names released after it."""
+
+
+class FastPlan:
+    """The fast path of one graph for one set of fed names and wanted outputs, prepared once.
+
+    Each node becomes a step calling the kernel its op prepared for its attributes and
+    constant inputs (``IntegerOp.prepare_fast``), or its ``evaluate_fast``. An accumulating
+    node whose output is read only by a following node, and by nobody else (not wanted, not
+    fed, not a graph output), may be fused with it (``IntegerOp.prepare_fused``). Inputs are
+    released after their last use as in ``execute``.
+
+    A plan stays valid while the graph keeps the same nodes with equal inputs, outputs and
+    attributes and the same constant objects (constants are immutable by the IR's contract);
+    ``matches`` checks that on every run and a stale plan is rebuilt.
+    """
+
+    def __init__(self, graph: Graph, fed: frozenset[str], wanted: list[str]) -> None:
+        self.nodes = list(graph.nodes)
+        self.signature = [(tuple(n.inputs), tuple(n.outputs), copy.deepcopy(n.attrs))
+                          for n in self.nodes]
+        names = {i for n in self.nodes for i in n.inputs if i}
+        self.constants = {name: graph.constants.get(name) for name in names}
+        self.constants_present = {name for name, a in self.constants.items() if a is not None}
+        self.wanted = wanted
+        self.steps = self._steps(graph, fed, wanted)
+
+    def matches(self, graph: Graph) -> bool:
+        if len(graph.nodes) != len(self.nodes):
+            return False
+        for node, mine, (inputs, outputs, attrs) in zip(graph.nodes, self.nodes,
+                                                        self.signature):
+            if (node is not mine or tuple(node.inputs) != inputs
+                    or tuple(node.outputs) != outputs or node.attrs != attrs):
+                return False
+        constants = graph.constants
+        return all(constants.get(name) is array for name, array in self.constants.items())
+
+    def run(self, graph: Graph, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        env: dict[str, np.ndarray] = dict(graph.constants)
+        env.update(feeds)
+        for kernel, inputs, outputs, release in self.steps:
+            results = kernel(*[env[i] if i else None for i in inputs])
+            for name, array in zip(outputs, results):
+                if name:
+                    env[name] = array
+            for name in release:
+                env.pop(name, None)
+        return {name: env[name] for name in self.wanted}
+
+    def _steps(self, graph: Graph, fed: frozenset[str], wanted: list[str]) -> list[Step]:
+        nodes = self.nodes
+        readers: dict[str, int] = {}
+        for node in nodes:
+            for inp in node.inputs:
+                if inp:
+                    readers[inp] = readers.get(inp, 0) + 1
+        producer_of = {out: index for index, node in enumerate(nodes) for out in node.outputs}
+        last_use: dict[str, int] = {}
+        for index, node in enumerate(nodes):
+            for inp in node.inputs:
+                last_use[inp] = index
+        keep = set(wanted) | set(graph.outputs)
+        runs = [not all(out in fed for out in node.outputs) for node in nodes]
+        attrs = [attrs for _, _, attrs in self.signature]
+        fused_into: dict[int, int] = {}
+        kernels: dict[int, Callable[..., list[np.ndarray]]] = {}
+        for index, node in enumerate(nodes):
+            if not runs[index] or index in fused_into.values():
+                continue
+            fused = self._fuse(index, nodes, attrs, readers, producer_of, keep, fed, runs)
+            if fused is not None:
+                later, kernel = fused
+                fused_into[index] = later
+                kernels[index] = kernel
+        steps: list[Step] = []
+        covered = set(fused_into.values())
+        for index, node in enumerate(nodes):
+            if not runs[index] or index in covered:
+                continue
+            group = [index] + ([fused_into[index]] if index in fused_into else [])
+            inputs = tuple(node.inputs)
+            outputs = tuple(nodes[group[-1]].outputs)
+            kernel = kernels.get(index)
+            if kernel is None:
+                kernel, inputs = self._kernel(node, attrs[index], graph)
+            release = tuple(
+                name for i in group for name in nodes[i].inputs
+                if name and last_use.get(name) in group and name not in keep
+                and name not in graph.constants)
+            steps.append((kernel, inputs, outputs, tuple(dict.fromkeys(release))))
+        return steps
+
+    def _consts(self, node: Node, graph: Graph) -> list[np.ndarray | None]:
+        return [graph.constants.get(name) if name else None for name in node.inputs]
+
+    def _kernel(self, node: Node, attrs: dict[str, Any], graph: Graph
+                ) -> tuple[Callable[..., list[np.ndarray]], tuple[str, ...]]:
+        opdef = get_op(node.op, node.name)
+        prepare = getattr(opdef, "prepare_fast", None)
+        if prepare is not None:
+            inputs = list(node.inputs)
+            while inputs and not inputs[-1]:
+                inputs.pop()
+            try:
+                kernel = prepare(attrs, [graph.constants.get(n) if n else None for n in inputs])
+            except Exception:  # noqa: BLE001 - no kernel: evaluate_fast reports the problem
+                kernel = None
+            if kernel is not None:
+                return kernel, tuple(inputs)
+        return functools.partial(opdef.evaluate_fast, attrs), tuple(node.inputs)
+
+    def _fuse(self, index: int, nodes: list[Node], attrs: list[dict[str, Any]],
+              readers: dict[str, int], producer_of: dict[str, int], keep: set[str],
+              fed: frozenset[str], runs: list[bool]
+              ) -> tuple[int, Callable[..., list[np.ndarray]]] | None:
+        node = nodes[index]
+        opdef = get_op(node.op, node.name)
+        prepare = getattr(opdef, "prepare_fused", None)
+        if prepare is None or len(node.outputs) != 1:
+            return None
+        out = node.outputs[0]
+        if not out or readers.get(out) != 1 or out in keep or out in fed:
+            return None
+        later = next((j for j in range(index + 1, len(nodes)) if out in nodes[j].inputs), None)
+        if later is None or not runs[later] or nodes[later].inputs[0] != out:
+            return None
+        then = nodes[later]
+        if any(n and n not in self.constants_present for n in then.inputs[1:]):
+            return None
+        inputs = list(node.inputs)
+        while inputs and not inputs[-1]:
+            inputs.pop()
+        if len(inputs) != len(node.inputs):
+            return None
+        graph_constants = self.constants
+        consts = [graph_constants.get(n) if n else None for n in inputs]
+        then_consts = [graph_constants.get(n) if n else None for n in then.inputs]
+        try:
+            kernel = prepare(attrs[index], consts, then.op, attrs[later], then_consts)
+        except Exception:  # noqa: BLE001 - no fusion: the two nodes run one after the other
+            kernel = None
+        return None if kernel is None else (later, kernel)
+
+
+_PLANS: weakref.WeakKeyDictionary[Graph, dict[tuple, FastPlan]] = weakref.WeakKeyDictionary()
+
+
+def _fast_plan(graph: Graph, feeds: Mapping[str, np.ndarray], wanted: list[str]) -> FastPlan:
+    plans = _PLANS.get(graph)
+    if plans is None:
+        plans = _PLANS[graph] = {}
+    key = (frozenset(feeds), tuple(wanted))
+    plan = plans.get(key)
+    if plan is None or not plan.matches(graph):
+        if len(plans) >= 8:
+            plans.clear()
+        plan = plans[key] = FastPlan(graph, key[0], wanted)
+    return plan
 
 
 def run(graph: Graph, *args: np.ndarray) -> list[np.ndarray]:

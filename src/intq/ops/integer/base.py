@@ -7,7 +7,7 @@ only walks the graph and asks each op, so an op's range rule lives with its kern
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -18,6 +18,8 @@ from intq.ops.registry import OpDef
 from intq.quant.fixedpoint import int_range, storage_dtype
 
 INT64_MAX = (1 << 63) - 1
+Kernel = Callable[..., list[np.ndarray]]
+"""A prepared fast kernel: takes the node's inputs (constants included), returns its outputs."""
 ACC_BITS = (32, 64)
 """Accumulator widths an op may declare; the quantizer picks the narrower one the proof allows."""
 
@@ -102,6 +104,25 @@ class IntegerOp(OpDef):
         or omitted inputs). Raises ``ValueError`` when an intermediate of the kernel could
         overflow int64 (for example ``acc * m`` beyond 2^62)."""
         raise NotImplementedError
+
+    def prepare_fast(self, attrs: dict[str, Any], consts: Sequence[np.ndarray | None]
+                     ) -> Kernel | None:
+        """A kernel for one node, specialised for its attributes and constant inputs
+        (``consts[i]`` is ``None`` for an input computed at run time), or ``None`` to run
+        ``evaluate_fast``. The executor prepares it once per graph and reuses it while the
+        node and its constants stay the same objects (constants are immutable); the kernel
+        returns exactly the bytes ``evaluate_fast`` (hence ``evaluate``) returns, raising or
+        falling back where they would."""
+        return None
+
+    def prepare_fused(self, attrs: dict[str, Any], consts: Sequence[np.ndarray | None],
+                      then: str, then_attrs: dict[str, Any],
+                      then_consts: Sequence[np.ndarray | None]) -> Kernel | None:
+        """A kernel computing this node followed by its only consumer, a node of op type
+        ``then`` whose input 0 is this node's output (``then_consts`` holds that node's
+        constant inputs): takes this node's inputs, returns the consumer's outputs, exactly as
+        running both would (including their errors). ``None`` when there is no such fusion."""
+        return None
 
 
 class ElementwiseIntegerOp(IntegerOp):

@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 
 from intq.ir.graph import TensorType
-from intq.ops.integer.base import (IntegerOp, acc_dtype, guard_int64, max_abs, needs_range,
-                                   to_accumulator)
+from intq.ops.integer.base import (IntegerOp, Kernel, acc_dtype, guard_int64, max_abs,
+                                   needs_range, to_accumulator)
+from intq.ops.integer.conv_kernel import ConvKernel
 from intq.ops.integer.exact_float import exact_float_dtype, row_abs_sum_max
 from intq.ops.integer.ranges import IntRange, dot_range, product, scaled
+from intq.ops.integer.requantize import Rescale
 from intq.ops.registry import REQUIRED, get_op, register
 from intq.ops.windows import (check_window_attrs, kernel_ones, kernel_zero_pads, output_sizes,
                               windows)
@@ -128,6 +130,31 @@ class IntConv(IntegerOp):
         return [to_accumulator(np.ascontiguousarray(y, np.int32 if narrow else np.int64), attrs,
                                total)]
 
+    def prepare_fast(self, attrs: dict[str, Any], consts: Sequence[np.ndarray | None]
+                     ) -> Kernel | None:
+        return _conv_kernel(self, attrs, consts)
+
+    def prepare_fused(self, attrs: dict[str, Any], consts: Sequence[np.ndarray | None],
+                      then: str, then_attrs: dict[str, Any],
+                      then_consts: Sequence[np.ndarray | None]) -> Kernel | None:
+        if then != "Requantize" or len(then_consts) != 3:
+            return None
+        kernel = _conv_kernel(self, attrs, consts)
+        m, k = then_consts[1], then_consts[2]
+        if kernel is None or m is None or k is None:
+            return None
+        try:
+            rescale = Rescale(then_attrs, m, k)
+        except ValueError:
+            return None
+        ndim = kernel.rank + 2
+        axis = then_attrs["axis"]
+        if rescale.channels > 1 and (rescale.channels != kernel.channels
+                                     or not -ndim <= axis < ndim or axis % ndim != 1):
+            return None
+        requantize = get_op("Requantize")
+        return kernel.fused(rescale, lambda acc: requantize.evaluate_fast(then_attrs, acc, m, k))
+
     def infer(self, attrs: dict[str, Any], types: Sequence[TensorType | None],
               consts: Sequence[np.ndarray | None]) -> list[TensorType]:
         shape = get_op("Conv").infer(attrs, types[:2], consts[:2])[0].shape
@@ -146,6 +173,19 @@ class IntConv(IntegerOp):
         else:
             lo, hi = dot_range(w.reshape(w.shape[0], -1), x)
         return [with_bias(lo, hi, ranges, consts, axis)]
+
+
+def _conv_kernel(op: IntConv, attrs: dict[str, Any], consts: Sequence[np.ndarray | None]
+                 ) -> ConvKernel | None:
+    """A ``ConvKernel`` when the weight (and the bias, if any) are constants."""
+    w = consts[1] if len(consts) > 1 else None
+    b = consts[2] if len(consts) > 2 else None
+    if w is None or (len(consts) > 2 and b is None) or len(consts) > 3:
+        return None
+    try:
+        return ConvKernel(attrs, w, b, lambda *args: op.evaluate_fast(attrs, *args))
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _bound(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> int:

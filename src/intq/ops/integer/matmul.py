@@ -8,17 +8,19 @@ a 2-D right operand flattened into one large GEMM.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from intq.ir.graph import TensorType
-from intq.ops.integer.base import (IntegerOp, acc_dtype, guard_int64, max_abs, needs_range,
-                                   to_accumulator)
+from intq.ops.integer.base import (IntegerOp, Kernel, acc_dtype, guard_int64, max_abs,
+                                   needs_range, to_accumulator)
 from intq.ops.integer.conv import INT32_MAX, with_bias
+from intq.ops.integer.conv_kernel import dtype_max_abs
 from intq.ops.integer.exact_float import exact_float_dtype, row_abs_sum_max
 from intq.ops.integer.ranges import IntRange, dot_range, product, scaled
+from intq.ops.integer.requantize import Rescale
 from intq.ops.registry import get_op, register
 
 
@@ -67,6 +69,29 @@ class IntMatMul(IntegerOp):
         y = _float_matmul(a, b, dtype).astype(np.int32 if narrow else np.int64)
         return [to_accumulator(_add_bias(y, bias), attrs, total)]
 
+    def prepare_fast(self, attrs: dict[str, Any], consts: Sequence[np.ndarray | None]
+                     ) -> Kernel | None:
+        return _matmul_kernel(self, attrs, consts)
+
+    def prepare_fused(self, attrs: dict[str, Any], consts: Sequence[np.ndarray | None],
+                      then: str, then_attrs: dict[str, Any],
+                      then_consts: Sequence[np.ndarray | None]) -> Kernel | None:
+        if then != "Requantize" or len(then_consts) != 3:
+            return None
+        kernel = _matmul_kernel(self, attrs, consts)
+        m, k = then_consts[1], then_consts[2]
+        if kernel is None or m is None or k is None:
+            return None
+        try:
+            rescale = Rescale(then_attrs, m, k)
+        except ValueError:
+            return None
+        if rescale.channels not in (1, kernel.columns):
+            return None
+        requantize = get_op("Requantize")
+        return kernel.fused(rescale, then_attrs["axis"],
+                            lambda acc: requantize.evaluate_fast(then_attrs, acc, m, k))
+
     def infer(self, attrs: dict[str, Any], types: Sequence[TensorType | None],
               consts: Sequence[np.ndarray | None]) -> list[TensorType]:
         shape = get_op("MatMul").infer({}, types[:2], consts[:2])[0].shape
@@ -110,3 +135,101 @@ def _inner_size(types: Sequence[TensorType | None]) -> int:
         raise ValueError("IntMatMul of two variable operands needs a static inner dimension "
                          "to be bounded")
     return k
+
+
+def _matmul_kernel(op: IntMatMul, attrs: dict[str, Any], consts: Sequence[np.ndarray | None]
+                   ) -> MatMulKernel | None:
+    """A ``MatMulKernel`` when ``b`` is a constant matrix and the bias, if any, a constant
+    vector of one entry per column."""
+    b = consts[1] if len(consts) > 1 else None
+    bias = consts[2] if len(consts) > 2 else None
+    if (b is None or consts[0] is not None or len(consts) > 3 or (len(consts) > 2 and bias is None)
+            or b.ndim != 2 or b.dtype.kind not in "iu"
+            or (bias is not None and (bias.dtype.kind not in "iu" or bias.shape != b.shape[1:]))):
+        return None
+    acc_dtype(attrs)
+    return MatMulKernel(attrs, b, bias, lambda *args: op.evaluate_fast(attrs, *args))
+
+
+class MatMulKernel:
+    """IntMatMul with a constant ``K x N`` right operand (and bias) for one node: the operand
+    is cast and bounded once, the bias rides along as an extra row met by a column of ones,
+    and the float dtype is picked from the input's dtype bound when that suffices (else
+    from the data, as ``evaluate_fast`` does). ``fused`` applies a following Requantize to
+    the float product directly (float64 or int64 rescale under the per-column bounds, see
+    ``requantize.Rescale``); any other case runs the unfused ops."""
+
+    def __init__(self, attrs: dict[str, Any], b: np.ndarray, bias: np.ndarray | None,
+                 fallback: Callable[..., list[np.ndarray]]) -> None:
+        self.attrs, self.b, self.bias, self.fallback = attrs, b, bias, fallback
+        self.inner, self.columns = b.shape
+        wide = b.astype(np.int64) if b.dtype.itemsize <= 4 else b.astype(object)
+        self.col_abs = ([int(v) for v in np.abs(wide).sum(axis=0)] if b.size
+                        else [0] * self.columns)
+        self.bias_abs = [abs(int(v)) for v in bias] if bias is not None else [0] * self.columns
+        self.col_max = max(self.col_abs, default=0)
+        self.bias_max = max(self.bias_abs, default=0)
+        self.narrow = acc_dtype(attrs) == np.int32
+        self._weights: dict[np.dtype, np.ndarray] = {}
+
+    def accepts(self, a: Any) -> bool:
+        return (isinstance(a, np.ndarray) and a.dtype.kind in "iu" and a.ndim >= 2
+                and a.shape[-1] == self.inner and a.size > 0)
+
+    def _plan(self, a: np.ndarray) -> tuple[np.dtype, int, int] | None:
+        """``(float dtype, max|a| used, total bound)`` or ``None``."""
+        for x_max in (dtype_max_abs(a.dtype), None):
+            if x_max is None:
+                x_max = max_abs(a)
+            total = x_max * self.col_max + self.bias_max
+            dtype = exact_float_dtype(total)
+            if dtype is not None:
+                return dtype, x_max, total
+        return None
+
+    def _product(self, a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        weights = self._weights.get(dtype)
+        if weights is None:
+            weights = self.b.astype(dtype)
+            if self.bias is not None:
+                weights = np.concatenate([weights, self.bias.astype(dtype).reshape(1, -1)])
+            weights = self._weights[dtype] = np.ascontiguousarray(weights)
+        rows = a.size // self.inner
+        flat = np.empty((rows, weights.shape[0]), dtype=dtype)
+        flat[:, :self.inner] = a.reshape(rows, self.inner)
+        if self.bias is not None:
+            flat[:, self.inner] = 1
+        return (flat @ weights).reshape(*a.shape[:-1], self.columns)
+
+    def __call__(self, a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None
+                 ) -> list[np.ndarray]:
+        plan = self._plan(a) if self.accepts(a) else None
+        if plan is None:
+            return self.fallback(a, b, bias)
+        dtype, _, total = plan
+        narrow = self.narrow and total <= INT32_MAX
+        y = self._product(a, dtype).astype(np.int32 if narrow else np.int64)
+        return [to_accumulator(y, self.attrs, total)]
+
+    def fused(self, rescale: Rescale, axis: int, then: Callable[[np.ndarray], list[np.ndarray]]
+              ) -> Callable[..., list[np.ndarray]]:
+        def kernel(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None
+                   ) -> list[np.ndarray]:
+            plan = self._plan(a) if self.accepts(a) else None
+            ndim = a.ndim if isinstance(a, np.ndarray) else 0
+            if plan is not None and (rescale.channels == 1 or (
+                    -ndim <= axis < ndim and axis % ndim == ndim - 1)):
+                dtype, x_max, total = plan
+                bounds = [x_max * c + bb for c, bb in zip(self.col_abs, self.bias_abs)]
+                if not (self.narrow and total > INT32_MAX):
+                    scale, m, half, k = rescale.shaped(ndim, -1)
+                    out = np.empty((*a.shape[:-1], self.columns), dtype=rescale.dtype)
+                    if rescale.float_exact(bounds):
+                        rescale.apply_float(self._product(a, dtype), scale, out)
+                        return [out]
+                    if rescale.int_exact(bounds):
+                        rescale.apply_int(self._product(a, dtype), m, half, k, out)
+                        return [out]
+            return then(self(a, b, bias)[0])
+
+        return kernel

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from intq.ir.graph import TensorType
-from intq.ops.integer.base import (ElementwiseIntegerOp, clamp_bounds, full_hi, full_lo, max_abs,
-                                   needs_range, out_dtype)
+from intq.ops.integer.base import (INT64_MAX, ElementwiseIntegerOp, clamp_bounds, full_hi,
+                                   full_lo, max_abs, needs_range, out_dtype)
 from intq.ops.integer.blocks import block_of, blocks
 from intq.ops.integer.exact_float import ROUNDING_EXACT, round_clamp_into
 from intq.ops.integer.ranges import IntRange
@@ -28,6 +28,83 @@ from intq.quant.dyadic import MAX_SHIFT, PRODUCT_LIMIT, requantize
 def rescale(value: int, m: int, k: int) -> int:
     """``floor((value * m + 2^(k-1)) / 2^k)`` on Python ints: the op's rounding, unclamped."""
     return (value * m + ((1 << k) >> 1)) >> k
+
+
+class Rescale:
+    """A ``Requantize`` whose ``m`` and ``k`` are constants, prepared once for kernels that
+    requantize what they compute (fused IntConv/IntMatMul) or that run often.
+
+    Holds per channel (one entry for a per-tensor rescale) the int64 ``m``, ``k`` and half
+    step and the float64 scale ``m * 2^-k`` (exact: ``m < 2^53``, ``k <= 62``). Raises
+    ``ValueError`` for anything the reference would reject, so the caller prepares nothing and
+    the reference raises at run time instead.
+    """
+
+    def __init__(self, attrs: dict[str, Any], m: np.ndarray, k: np.ndarray) -> None:
+        self.lo, self.hi = clamp_bounds(attrs)
+        self.dtype = out_dtype(attrs)
+        m, k = np.asarray(m).reshape(-1), np.asarray(k).reshape(-1)
+        if m.dtype.kind not in "iu" or k.dtype.kind not in "iu" or not m.size or not k.size:
+            raise ValueError("m and k must be non-empty integer constants")
+        if m.dtype == np.uint64 and int(m.max()) > INT64_MAX or \
+                k.dtype == np.uint64 and int(k.max()) > MAX_SHIFT:
+            raise ValueError("m or k beyond int64")
+        m, k = m.astype(np.int64), k.astype(np.int64)
+        if m.min() < 1 or k.min() < 0 or k.max() > MAX_SHIFT:
+            raise ValueError(f"m must be >= 1 and k in [0, {MAX_SHIFT}]")
+        channels = max(m.size, k.size)
+        if m.size not in (1, channels) or k.size not in (1, channels):
+            raise ValueError("m and k must have one entry or one per channel")
+        self.channels = channels
+        self.m = np.ascontiguousarray(np.broadcast_to(m, (channels,)))
+        self.k = np.ascontiguousarray(np.broadcast_to(k, (channels,)))
+        self.half = np.left_shift(np.int64(1), self.k) >> 1
+        self.scale = self.m.astype(np.float64) * np.ldexp(1.0, -self.k)
+        self._m = [int(v) for v in self.m]
+        self._half = [int(v) for v in self.half]
+
+    def float_exact(self, bounds: Sequence[int]) -> bool:
+        """Whether the float64 rescale is exact for accumulators with ``|acc| <= bounds``
+        (one bound, or one per channel when the rescale is per channel): every
+        ``bound * m + 2^(k-1) <= 2^52`` (see ``exact_float``)."""
+        return max(self._products(bounds, self._half)) <= ROUNDING_EXACT
+
+    def int_exact(self, bounds: Sequence[int]) -> bool:
+        """Whether ``acc * m`` stays within the int64 budget (2^62) for these bounds, so the
+        int64 rescale neither overflows nor differs from the reference's refusal."""
+        return max(self._products(bounds, [0] * self.channels)) <= PRODUCT_LIMIT
+
+    def _products(self, bounds: Sequence[int], extra: Sequence[int]) -> list[int]:
+        if len(bounds) == 1 or self.channels == 1:
+            top = max(bounds)
+            return [top * mc + h for mc, h in zip(self._m, extra)]
+        return [b * mc + h for b, mc, h in zip(bounds, self._m, extra)]
+
+    def shaped(self, ndim: int, axis: int) -> tuple[np.ndarray, ...]:
+        """``(scale, m, half, k)`` shaped to broadcast along ``axis`` of an ``ndim`` array."""
+        shape = [1] * ndim
+        if self.channels > 1:
+            shape[axis] = self.channels
+        return tuple(a.reshape(shape) for a in (self.scale, self.m, self.half, self.k))
+
+    def apply_float(self, acc: np.ndarray, scale: np.ndarray, out: np.ndarray,
+                    work: np.ndarray | None = None) -> None:
+        """``out = clamp(floor(acc * scale + 1/2))`` in float64; exact under ``float_exact``.
+        ``work`` (float64, ``acc``'s shape) is scratch space, allocated when omitted."""
+        if work is None:
+            work = np.empty(acc.shape, dtype=np.float64)
+        np.multiply(acc, scale, out=work)
+        round_clamp_into(work, self.lo, self.hi, out)
+
+    def apply_int(self, acc: np.ndarray, m: np.ndarray, half: np.ndarray, k: np.ndarray,
+                  out: np.ndarray) -> None:
+        """The same in int64 (``acc`` holds integers, float or int); exact under
+        ``int_exact``: ``(acc * m + 2^(k-1)) >> k`` cannot overflow when ``|acc * m| <= 2^62``."""
+        x = acc.astype(np.int64)
+        x *= m
+        x += half
+        x >>= k
+        np.clip(x, self.lo, self.hi, out=out, casting="unsafe")
 
 
 def channel_params(m: np.ndarray, k: np.ndarray, acc_ndim: int, axis: int

@@ -1,0 +1,392 @@
+"""Prepared IntConv kernels: weights cast and bounded once, windows gathered chunk by chunk.
+
+``IntConv.prepare_fast`` builds a ``ConvKernel`` for a node whose weight (and bias) are
+constants. Per call it only checks the input and picks the exact arithmetic from a bound:
+first from the input's dtype (``max|x| <= 255`` for uint8, with no pass over the data), then,
+if that is not enough, from the data as ``evaluate_fast`` does. The batch is processed a few
+samples at a time so the gathered windows (a ``taps x positions`` matrix, plus a row of ones
+meeting the bias) stay in cache between the gather and the BLAS matmul.
+
+``IntConv.prepare_fused`` does the same with the following ``Requantize`` applied to each
+chunk while it is in cache (``ConvKernel.fused``): the float accumulator is rescaled directly,
+in float64 when every ``bound_c * m_c + 2^(k_c - 1) <= 2^52`` (exact, see ``exact_float``)
+or int64 when ``bound_c * m_c <= 2^62``, with ``bound_c = max|x| * sum|w_c| + |b_c|`` per
+output channel. When a bound is not met it runs the two ops one after the other, so results
+and errors are those of the unfused ops.
+
+Depthwise convolutions (one input channel per group) accumulate one kernel tap at a time on
+a float32 copy of the padded chunk (exact under the same 2^24 bound), else in int32 as
+``evaluate_fast`` does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from intq.ops.integer.base import acc_dtype, max_abs, to_accumulator
+from intq.ops.integer.exact_float import FLOAT32_EXACT, FLOAT64_EXACT
+from intq.ops.integer.requantize import Rescale
+from intq.ops.windows import check_window_attrs, output_sizes
+
+INT32_MAX = (1 << 31) - 1
+CHUNK_BYTES = 3 << 19
+"""Target size of one chunk's gathered windows (1.5 MiB): large enough for BLAS to run at
+full speed, small enough to stay in the core's cache until the matmul reads it."""
+
+Sink = Callable[[int, int, np.ndarray], None]
+
+
+def dtype_max_abs(dtype: np.dtype) -> int:
+    """The largest ``|x|`` an integer dtype holds."""
+    info = np.iinfo(dtype)
+    return max(-int(info.min), int(info.max))
+
+
+class ConvKernel:
+    """IntConv with constant ``w`` (and ``b``) for one node; see the module docstring.
+
+    Raises ``ValueError`` (so nothing is prepared and the op's own path reports it) for
+    attributes or constants the reference would reject.
+    """
+
+    def __init__(self, attrs: dict[str, Any], w: np.ndarray, b: np.ndarray | None,
+                 fallback: Callable[..., list[np.ndarray]]) -> None:
+        kernel = [int(k) for k in attrs["kernel_shape"]]
+        rank = len(kernel)
+        check_window_attrs("IntConv", attrs, rank)
+        groups = int(attrs["group"])
+        if (w.dtype.kind not in "iu" or w.ndim != rank + 2 or list(w.shape[2:]) != kernel
+                or groups < 1 or w.shape[0] % groups or min(kernel, default=1) < 1
+                or min(attrs["strides"]) < 1 or min(attrs["dilations"]) < 1
+                or min(attrs["pads"], default=0) < 0):
+            raise ValueError("unsupported IntConv geometry")
+        channels = w.shape[0]
+        if b is not None and (b.dtype.kind not in "iu" or b.shape != (channels,)):
+            raise ValueError("unsupported IntConv bias")
+        self.acc_dtype = acc_dtype(attrs)
+        self.attrs = attrs
+        self.fallback = fallback
+        self.kernel, self.rank, self.groups = kernel, rank, groups
+        self.strides, self.dilations = list(attrs["strides"]), list(attrs["dilations"])
+        self.pads = list(attrs["pads"][:rank])
+        self.channels, self.cg, self.mg = channels, w.shape[1], channels // groups
+        self.taps = self.cg * math.prod(kernel)
+        self.depthwise = self.cg == 1 and groups > 1
+        flat = w.reshape(channels, -1)
+        wide = flat.astype(np.int64) if w.dtype.itemsize <= 4 else flat.astype(object)
+        self.row_abs = [int(v) for v in np.abs(wide).sum(axis=1)] if w.size else [0] * channels
+        self.bias_abs = [abs(int(v)) for v in b] if b is not None else [0] * channels
+        self.row_max = max(self.row_abs, default=0)
+        self.bias_max = max(self.bias_abs, default=0)
+        self.w, self.b = w, b
+        self._weights: dict[np.dtype, np.ndarray] = {}
+        self._grids: dict[tuple[int, ...], Any] = {}
+
+    # ---- bounds ------------------------------------------------------------------------------
+    def accepts(self, x: Any) -> bool:
+        """Inputs this kernel computes itself; others (including empty ones) go to the op's
+        own ``evaluate_fast``."""
+        return (isinstance(x, np.ndarray) and x.dtype.kind in "iu" and x.size > 0
+                and x.ndim == self.rank + 2 and x.shape[1] == self.groups * self.cg)
+
+    def total(self, x_max: int) -> int:
+        """``max|x| * max_c sum|w_c| + max|b|``, the bound ``evaluate_fast`` uses."""
+        return x_max * self.row_max + self.bias_max
+
+    def channel_bounds(self, x_max: int) -> list[int]:
+        return [x_max * r + bb for r, bb in zip(self.row_abs, self.bias_abs)]
+
+    def arithmetic(self, total: int) -> np.dtype | None:
+        """The exact dtype for partial sums up to ``total``: float32, float64 (not for
+        depthwise, which uses int32 instead), or ``None``."""
+        if total <= FLOAT32_EXACT:
+            return np.dtype(np.float32)
+        if self.depthwise:
+            return np.dtype(np.int32) if total <= INT32_MAX else None
+        return np.dtype(np.float64) if total <= FLOAT64_EXACT else None
+
+    # ---- entry points ------------------------------------------------------------------------
+    def __call__(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None
+                 ) -> list[np.ndarray]:
+        """The node's accumulator, as ``IntConv.evaluate_fast`` returns it."""
+        if not self.accepts(x):
+            return self.fallback(x, w, b)
+        total = self.total(dtype_max_abs(x.dtype))
+        dtype = self.arithmetic(total)
+        if dtype is None:
+            total = self.total(max_abs(x))
+            dtype = self.arithmetic(total)
+            if dtype is None:
+                return self.fallback(x, w, b)
+        narrow = self.acc_dtype == np.int32 and total <= INT32_MAX
+        n, out = x.shape[0], output_sizes(x.shape[2:], self.attrs)
+        y = np.empty((n, self.channels, *out), dtype=np.int32 if narrow else np.int64)
+
+        def sink(start: int, count: int, acc: np.ndarray) -> None:
+            np.copyto(y[start:start + count].swapaxes(0, 1), acc, casting="unsafe")
+
+        self.accumulate(x, out, dtype, sink)
+        return [to_accumulator(y, self.attrs, total)]
+
+    def fused(self, rescale: Rescale, then: Callable[[np.ndarray], list[np.ndarray]]
+              ) -> Callable[..., list[np.ndarray]]:
+        """A kernel for this convolution followed by ``rescale`` (a Requantize whose per
+        channel axis, if any, is the output channel axis); ``then`` runs that Requantize on
+        an accumulator, for inputs the fused path does not take. The data's ``max|x|`` is
+        scanned only when the dtype's bound does not allow the float64 rescale."""
+        plans: dict[int, Any] = {}
+
+        def kernel(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None
+                   ) -> list[np.ndarray]:
+            if self.accepts(x):
+                plan = self._fused_plan(rescale, dtype_max_abs(x.dtype), plans)
+                if plan is None or not plan[1]:
+                    plan = self._fused_plan(rescale, max_abs(x), plans) or plan
+                if plan is not None:
+                    return [self._run_fused(x, rescale, *plan)]
+            return then(self(x, w, b)[0])
+
+        return kernel
+
+    def _fused_plan(self, rescale: Rescale, x_max: int,
+                    plans: dict[int, Any]
+                    ) -> tuple[np.dtype, bool] | None:
+        """``(arithmetic dtype, float64 rescale?)`` for inputs with ``|x| <= x_max``, or
+        ``None`` when the fused path does not apply (memoised in ``plans``)."""
+        plan = plans.get(x_max, False)
+        if plan is False:
+            plan = self._plan_for(rescale, x_max)
+            if len(plans) > 256:
+                plans.clear()
+            plans[x_max] = plan
+        return plan
+
+    def _plan_for(self, rescale: Rescale, x_max: int) -> tuple[np.dtype, bool] | None:
+        total = self.total(x_max)
+        dtype = self.arithmetic(total)
+        if dtype is None or (self.acc_dtype == np.int32 and total > INT32_MAX):
+            return None
+        bounds = self.channel_bounds(x_max)
+        if rescale.float_exact(bounds):
+            return dtype, True
+        if rescale.int_exact(bounds):
+            return dtype, False
+        return None
+
+    def _run_fused(self, x: np.ndarray, rescale: Rescale, dtype: np.dtype, in_float: bool
+                   ) -> np.ndarray:
+        n, out = x.shape[0], output_sizes(x.shape[2:], self.attrs)
+        y = np.empty((n, self.channels, *out), dtype=rescale.dtype)
+        scale, m, half, k = rescale.shaped(self.rank + 2, 0)
+        work: list[np.ndarray] = []
+
+        def sink(start: int, count: int, acc: np.ndarray) -> None:
+            target = y[start:start + count].swapaxes(0, 1)
+            if not in_float:
+                rescale.apply_int(acc, m, half, k, target)
+                return
+            if not work:
+                work.append(np.empty(acc.size, dtype=np.float64))
+            rescale.apply_float(acc, scale, target, work[0][:acc.size].reshape(acc.shape))
+
+        self.accumulate(x, out, dtype, sink)
+        return y
+
+    # ---- the computation ---------------------------------------------------------------------
+    def accumulate(self, x: np.ndarray, out: list[int], dtype: np.dtype, sink: Sink) -> None:
+        """Compute the convolution (bias included) in ``dtype``, a chunk of samples at a time,
+        handing each chunk's result to ``sink(start, count, acc)`` with ``acc`` of shape
+        ``(channels, count, *out)``."""
+        n = x.shape[0]
+        pos = math.prod(out)
+        if self.depthwise:
+            per_sample = x.shape[1] * max(pos, 1) * 8 * 2
+        else:
+            per_sample = self.groups * (self.taps + 1) * max(pos, 1) * dtype.itemsize
+        step = max(1, min(n, CHUNK_BYTES // per_sample))
+        run = self._depthwise_chunk if self.depthwise else self._gemm_chunk
+        buffers: dict[str, np.ndarray] = {}
+        for start in range(0, n, step):
+            count = min(step, n - start)
+            sink(start, count, run(x[start:start + count], out, dtype, buffers))
+
+    def _gemm_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype,
+                    buffers: dict[str, np.ndarray]) -> np.ndarray:
+        count, groups, taps = xc.shape[0], self.groups, self.taps
+        rank = self.rank
+        grid = self._grid(xc.shape[2:], out)
+        cols_out = [*out[:-1], grid[0][-1]] if grid is not None else out
+        columns = count * math.prod(cols_out)
+        weights = self._weight_matrix(dtype)
+        rows = weights.shape[2]
+        cols = _buffer(buffers, "cols", groups * rows * columns, dtype).reshape(
+            groups, rows, columns)
+        if rows > taps:
+            cols[:, taps] = 1
+        gathered = cols[:, :taps].reshape(groups, self.cg, *self.kernel, count, *cols_out)
+        if grid is not None:
+            self._gather_phases(xc, grid, gathered, buffers)
+        else:
+            view = self._windows(xc, out).reshape(count, groups, self.cg, *out, *self.kernel)
+            gathered[...] = view.transpose(1, 2, *range(3 + rank, 3 + 2 * rank), 0,
+                                           *range(3, 3 + rank))
+        acc = _buffer(buffers, "acc", self.channels * columns, dtype).reshape(
+            groups, self.mg, columns)
+        np.matmul(weights, cols, out=acc)
+        acc = acc.reshape(self.channels, count, *cols_out)
+        return acc if grid is None else acc[..., :out[-1]]
+
+    def _grid(self, spatial: tuple[int, ...], out: list[int]
+              ) -> tuple[list[int], list[list[tuple[int, int, int, int]]]] | None:
+        """The polyphase layout of an input of this spatial shape, or ``None`` when the plain
+        gather is cheaper. Each spatial axis of the zero-padded input is split into its
+        ``stride`` phases of ``Q`` elements, so that every kernel tap reads a stride-1 block
+        of one phase; outputs are computed on a grid as wide as a phase row (``Q`` of the
+        last axis, the extra columns are dropped) so one tap of one channel is a single
+        contiguous run of ``out[-2] * Q`` elements instead of ``out[-2]`` runs of ``out[-1]``.
+        Returns ``Q`` per axis and, per axis, the tap groups ``(first tap, count, phase,
+        first shift)`` whose taps step by ``stride / gcd`` and shifts by ``dilation / gcd``."""
+        key = tuple(spatial)
+        cached = self._grids.get(key, False)
+        if cached is not False:
+            return cached
+        sizes: list[int] = []
+        axes: list[list[tuple[int, int, int, int]]] = []
+        for size, k, s, d, begin, o in zip(spatial, self.kernel, self.strides, self.dilations,
+                                           self.pads, out):
+            g = math.gcd(d, s)
+            step = s // g
+            groups = [(t0, len(range(t0, k, step)), (t0 * d) % s, (t0 * d) // s)
+                      for t0 in range(min(step, k))]
+            reach = max(shift + (n - 1) * (d // g) for _, n, _, shift in groups)
+            sizes.append(max(-(-(begin + size) // s), o + reach))
+            axes.append(groups)
+        wide = sizes[-1] <= out[-1] * 1.2 or sizes[-1] <= out[-1] + 1
+        grid = (sizes, axes) if wide and self.rank <= 2 else None
+        self._grids[key] = grid
+        return grid
+
+    def _gather_phases(self, xc: np.ndarray, grid: tuple[list[int], list[list[tuple]]],
+                       gathered: np.ndarray, buffers: dict[str, np.ndarray]) -> None:
+        """Fill ``gathered`` ``(groups, cg, *kernel, count, *out[:-1], Q_last)`` from the
+        polyphase copy of the zero-padded chunk (see ``_grid``)."""
+        sizes, axes = grid
+        rank = self.rank
+        count, channels = xc.shape[:2]
+        strides = self.strides
+        padded_shape = [q * s for q, s in zip(sizes, strides)]
+        plane = math.prod(sizes)
+        phases = math.prod(strides)
+        slack = sizes[-1] + max(k * d for k, d in zip(self.kernel, self.dilations))
+        total = count * channels * phases * plane + slack
+        flat = _buffer(buffers, "phases", total, xc.dtype)
+        flat[-slack:] = 0
+        inside = (slice(None), slice(None), *(slice(b, b + n) for b, n in
+                                              zip(self.pads, xc.shape[2:])))
+        if phases == 1:
+            padded = flat[:-slack].reshape(count, channels, *padded_shape)
+            padded.fill(0)
+            padded[inside] = xc
+        else:
+            padded = np.zeros((count, channels, *padded_shape), dtype=xc.dtype)
+            padded[inside] = xc
+            split = padded.reshape(count, channels, *(v for q, s in zip(sizes, strides)
+                                                      for v in (q, s)))
+            order = (0, 1, *(3 + 2 * a for a in range(rank)),
+                     *(2 + 2 * a for a in range(rank)))
+            flat[:-slack].reshape(count, channels, *strides, *sizes)[...] = \
+                split.transpose(order)
+        item = flat.itemsize
+        # element strides of the phase array: count, channel, phase per axis, row per axis
+        row = [math.prod(sizes[a + 1:]) for a in range(rank)]
+        phase_stride = [math.prod(strides[a + 1:]) * plane for a in range(rank)]
+        step_d = [d // math.gcd(d, s) for d, s in zip(self.dilations, strides)]
+        step_t = [s // math.gcd(d, s) for d, s in zip(self.dilations, strides)]
+        cols_out = gathered.shape[3 + rank:]
+        channel = phases * plane
+        for combo in np.ndindex(*(len(a) for a in axes)):
+            parts = [axes[a][i] for a, i in enumerate(combo)]
+            offset = sum(phase * phase_stride[a] + shift * row[a]
+                         for a, (_, _, phase, shift) in enumerate(parts))
+            shape = (self.groups, self.cg, *(n for _, n, _, _ in parts), count, *cols_out)
+            src_strides = (self.cg * channel, channel, *(sd * r for sd, r in zip(step_d, row)),
+                           channels * channel, *row)
+            src = np.lib.stride_tricks.as_strided(flat[offset:], shape,
+                                                  tuple(v * item for v in src_strides),
+                                                  writeable=False)
+            dst = gathered[(slice(None), slice(None),
+                            *(slice(t0, None, st) for (t0, _, _, _), st in zip(parts, step_t)))]
+            dst[...] = src
+
+    def _depthwise_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype,
+                         buffers: dict[str, np.ndarray]) -> np.ndarray:
+        count, rank, groups, mg = xc.shape[0], self.rank, self.groups, self.mg
+        size = groups * count * math.prod(out)
+        view = self._windows(xc, out, dtype)  # (count, groups, *out, *kernel)
+        weights = self._weight_matrix(dtype)  # (groups, mg, taps + bias)
+        acc = _buffer(buffers, "acc", mg * size, dtype).reshape(mg, count, groups, *out)
+        tmp = _buffer(buffers, "tmp", size, dtype).reshape(count, groups, *out)
+        wshape = (groups, *([1] * rank))
+        for j in range(mg):
+            target = acc[j]
+            for tap, offset in enumerate(np.ndindex(*self.kernel)):
+                inputs = view[(Ellipsis, *offset)]
+                w_tap = weights[:, j, tap].reshape(wshape)
+                if tap == 0:
+                    np.multiply(inputs, w_tap, out=target)
+                else:
+                    np.multiply(inputs, w_tap, out=tmp)
+                    target += tmp
+            if self.b is not None:
+                target += weights[:, j, self.taps].reshape(wshape)
+        # channel c = g * mg + j
+        return acc.transpose(2, 0, 1, *range(3, 3 + rank)).reshape(self.channels, count, *out)
+
+    def _weight_matrix(self, dtype: np.dtype) -> np.ndarray:
+        """``(groups, mg, taps [+ 1 bias column])`` in ``dtype``, cached."""
+        weights = self._weights.get(dtype)
+        if weights is None:
+            weights = self.w.reshape(self.groups, self.mg, self.taps).astype(dtype)
+            if self.b is not None:
+                bias = self.b.astype(dtype).reshape(self.groups, self.mg, 1)
+                weights = np.concatenate([weights, bias], axis=2)
+            weights = np.ascontiguousarray(weights)
+            self._weights[dtype] = weights
+        return weights
+
+    def _windows(self, xc: np.ndarray, out: list[int], dtype: np.dtype | None = None
+                 ) -> np.ndarray:
+        """Read-only view ``(count, C, *out, *kernel)`` of the chunk, zero padded (into a copy
+        of ``dtype`` when given, else of the input's dtype) only where a window needs it."""
+        spatial = xc.shape[2:]
+        widths = []
+        for size, k, s, d, begin, o in zip(spatial, self.kernel, self.strides, self.dilations,
+                                           self.pads, out):
+            needed = (o - 1) * s + d * (k - 1) + 1
+            widths.append((begin, max(needed - size - begin, 0)))
+        if any(w != (0, 0) for w in widths) or (dtype is not None and dtype != xc.dtype):
+            padded = np.zeros((*xc.shape[:2], *(size + lo + hi for size, (lo, hi)
+                                                in zip(spatial, widths))),
+                              dtype=xc.dtype if dtype is None else dtype)
+            padded[(slice(None), slice(None), *(slice(lo, lo + size) for size, (lo, _)
+                                                in zip(spatial, widths)))] = xc
+            xc = padded
+        step = xc.strides[2:]
+        shape = (*xc.shape[:2], *out, *self.kernel)
+        strides = (*xc.strides[:2], *(st * s for st, s in zip(step, self.strides)),
+                   *(st * d for st, d in zip(step, self.dilations)))
+        return np.lib.stride_tricks.as_strided(xc, shape, strides, writeable=False)
+
+
+def _buffer(buffers: dict[str, np.ndarray], name: str, size: int, dtype: np.dtype
+            ) -> np.ndarray:
+    """A flat scratch array of at least ``size`` elements, reused across the chunks of one
+    call (each call allocates its own, so concurrent runs never share scratch space)."""
+    buf = buffers.get(name)
+    if buf is None or buf.size < size or buf.dtype != dtype:
+        buf = buffers[name] = np.empty(size, dtype=dtype)
+    return buf[:size]
