@@ -22,7 +22,7 @@ from intq.ops.integer.base import (IntegerOp, Kernel, acc_dtype, guard_int64, ma
 from intq.ops.integer.conv_kernel import ConvKernel
 from intq.ops.integer.exact_float import exact_float_dtype, row_abs_sum_max
 from intq.ops.integer.ranges import IntRange, dot_range, product, scaled
-from intq.ops.integer.requantize import Rescale
+from intq.ops.integer.requantize import fused_rescale
 from intq.ops.registry import REQUIRED, get_op, register
 from intq.ops.windows import (check_window_attrs, kernel_ones, kernel_zero_pads, output_sizes,
                               windows)
@@ -137,23 +137,17 @@ class IntConv(IntegerOp):
     def prepare_fused(self, attrs: dict[str, Any], consts: Sequence[np.ndarray | None],
                       then: str, then_attrs: dict[str, Any],
                       then_consts: Sequence[np.ndarray | None]) -> Kernel | None:
-        if then != "Requantize" or len(then_consts) != 3:
+        fused = fused_rescale(then, then_attrs, then_consts)
+        kernel = _conv_kernel(self, attrs, consts) if fused is not None else None
+        if kernel is None:
             return None
-        kernel = _conv_kernel(self, attrs, consts)
-        m, k = then_consts[1], then_consts[2]
-        if kernel is None or m is None or k is None:
-            return None
-        try:
-            rescale = Rescale(then_attrs, m, k)
-        except ValueError:
-            return None
+        rescale, unfused = fused
         ndim = kernel.rank + 2
         axis = then_attrs["axis"]
         if rescale.channels > 1 and (rescale.channels != kernel.channels
                                      or not -ndim <= axis < ndim or axis % ndim != 1):
             return None
-        requantize = get_op("Requantize")
-        return kernel.fused(rescale, lambda acc: requantize.evaluate_fast(then_attrs, acc, m, k))
+        return kernel.fused(rescale, unfused)
 
     def infer(self, attrs: dict[str, Any], types: Sequence[TensorType | None],
               consts: Sequence[np.ndarray | None]) -> list[TensorType]:

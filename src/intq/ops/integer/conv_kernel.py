@@ -8,11 +8,14 @@ samples at a time so the gathered windows (a ``taps x positions`` matrix, plus a
 meeting the bias) stay in cache between the gather and the BLAS matmul.
 
 ``IntConv.prepare_fused`` does the same with the following ``Requantize`` applied to each
-chunk while it is in cache (``ConvKernel.fused``): the float accumulator is rescaled directly,
-in float64 when every ``bound_c * m_c + 2^(k_c - 1) <= 2^52`` (exact, see ``exact_float``)
-or int64 when ``bound_c * m_c <= 2^62``, with ``bound_c = max|x| * sum|w_c| + |b_c|`` per
-output channel. When a bound is not met it runs the two ops one after the other, so results
-and errors are those of the unfused ops.
+chunk while it is in cache (``ConvKernel.fused``): the float accumulator is rescaled directly
+as ``requantize.Rescale.plan`` decides from ``bound_c = max|x| * sum|w_c| + |b_c|`` per
+output channel: in float64 when every ``bound_c * m_c + 2^(k_c - 1) <= 2^52`` (exact, see
+``exact_float``), else, when ``bound_c * m_c <= 2^62``, in float64 after clamping the
+accumulator to the few values that can reach the output range (``Rescale.limits``) or in
+int64. When no plan applies it runs the two ops one after the other, so results and errors
+are those of the unfused ops. Temporaries (gathered windows, accumulators, the float64
+rescale) come from the calling thread's scratch arena (``scratch``), not fresh allocations.
 
 Depthwise convolutions (one input channel per group) accumulate one kernel tap at a time on
 a float32 copy of the padded chunk (exact under the same 2^24 bound), else in int32 as
@@ -29,13 +32,15 @@ import numpy as np
 
 from intq.ops.integer.base import acc_dtype, max_abs, to_accumulator
 from intq.ops.integer.exact_float import FLOAT32_EXACT, FLOAT64_EXACT
-from intq.ops.integer.requantize import Rescale
+from intq.ops.integer.requantize import Rescale, RescalePlan
+from intq.ops.integer.scratch import scratch
 from intq.ops.windows import check_window_attrs, output_sizes
 
 INT32_MAX = (1 << 31) - 1
-CHUNK_BYTES = 3 << 19
-"""Target size of one chunk's gathered windows (1.5 MiB): large enough for BLAS to run at
-full speed, small enough to stay in the core's cache until the matmul reads it."""
+CHUNK_BYTES = 4 << 20
+"""Target size of one chunk's gathered windows (4 MiB): large enough for BLAS to run at
+full speed (measured on the benchmark CNNs: 4-8 MiB beat 1.5 MiB by ~10%), small enough to
+stay in the last-level cache until the matmul reads it."""
 
 Sink = Callable[[int, int, np.ndarray], None]
 
@@ -144,7 +149,7 @@ class ConvKernel:
                    ) -> list[np.ndarray]:
             if self.accepts(x):
                 plan = self._fused_plan(rescale, dtype_max_abs(x.dtype), plans)
-                if plan is None or not plan[1]:
+                if plan is None or not plan[1].in_float:
                     plan = self._fused_plan(rescale, max_abs(x), plans) or plan
                 if plan is not None:
                     return [self._run_fused(x, rescale, *plan)]
@@ -154,8 +159,8 @@ class ConvKernel:
 
     def _fused_plan(self, rescale: Rescale, x_max: int,
                     plans: dict[int, Any]
-                    ) -> tuple[np.dtype, bool] | None:
-        """``(arithmetic dtype, float64 rescale?)`` for inputs with ``|x| <= x_max``, or
+                    ) -> tuple[np.dtype, RescalePlan] | None:
+        """``(arithmetic dtype, rescale plan)`` for inputs with ``|x| <= x_max``, or
         ``None`` when the fused path does not apply (memoised in ``plans``)."""
         plan = plans.get(x_max, False)
         if plan is False:
@@ -165,33 +170,25 @@ class ConvKernel:
             plans[x_max] = plan
         return plan
 
-    def _plan_for(self, rescale: Rescale, x_max: int) -> tuple[np.dtype, bool] | None:
+    def _plan_for(self, rescale: Rescale, x_max: int) -> tuple[np.dtype, RescalePlan] | None:
         total = self.total(x_max)
         dtype = self.arithmetic(total)
         if dtype is None or (self.acc_dtype == np.int32 and total > INT32_MAX):
             return None
-        bounds = self.channel_bounds(x_max)
-        if rescale.float_exact(bounds):
-            return dtype, True
-        if rescale.int_exact(bounds):
-            return dtype, False
-        return None
+        how = rescale.plan(self.channel_bounds(x_max), dtype)
+        return None if how is None else (dtype, how)
 
-    def _run_fused(self, x: np.ndarray, rescale: Rescale, dtype: np.dtype, in_float: bool
+    def _run_fused(self, x: np.ndarray, rescale: Rescale, dtype: np.dtype, how: RescalePlan
                    ) -> np.ndarray:
         n, out = x.shape[0], output_sizes(x.shape[2:], self.attrs)
         y = np.empty((n, self.channels, *out), dtype=rescale.dtype)
-        scale, m, half, k = rescale.shaped(self.rank + 2, 0)
-        work: list[np.ndarray] = []
+        ndim = self.rank + 2
 
         def sink(start: int, count: int, acc: np.ndarray) -> None:
             target = y[start:start + count].swapaxes(0, 1)
-            if not in_float:
-                rescale.apply_int(acc, m, half, k, target)
-                return
-            if not work:
-                work.append(np.empty(acc.size, dtype=np.float64))
-            rescale.apply_float(acc, scale, target, work[0][:acc.size].reshape(acc.shape))
+            work = (scratch("conv.work", acc.size, np.float64).reshape(acc.shape)
+                    if how.in_float else None)
+            rescale.apply(acc, how, target, ndim, 0, work)
 
         self.accumulate(x, out, dtype, sink)
         return y
@@ -209,13 +206,12 @@ class ConvKernel:
             per_sample = self.groups * (self.taps + 1) * max(pos, 1) * dtype.itemsize
         step = max(1, min(n, CHUNK_BYTES // per_sample))
         run = self._depthwise_chunk if self.depthwise else self._gemm_chunk
-        buffers: dict[str, np.ndarray] = {}
         for start in range(0, n, step):
             count = min(step, n - start)
-            sink(start, count, run(x[start:start + count], out, dtype, buffers))
+            sink(start, count, run(x[start:start + count], out, dtype))
 
-    def _gemm_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype,
-                    buffers: dict[str, np.ndarray]) -> np.ndarray:
+    def _gemm_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype
+                    ) -> np.ndarray:
         count, groups, taps = xc.shape[0], self.groups, self.taps
         rank = self.rank
         grid = self._grid(xc.shape[2:], out)
@@ -223,18 +219,18 @@ class ConvKernel:
         columns = count * math.prod(cols_out)
         weights = self._weight_matrix(dtype)
         rows = weights.shape[2]
-        cols = _buffer(buffers, "cols", groups * rows * columns, dtype).reshape(
+        cols = scratch("conv.cols", groups * rows * columns, dtype).reshape(
             groups, rows, columns)
         if rows > taps:
             cols[:, taps] = 1
         gathered = cols[:, :taps].reshape(groups, self.cg, *self.kernel, count, *cols_out)
         if grid is not None:
-            self._gather_phases(xc, grid, gathered, buffers)
+            self._gather_phases(xc, grid, gathered)
         else:
             view = self._windows(xc, out).reshape(count, groups, self.cg, *out, *self.kernel)
             gathered[...] = view.transpose(1, 2, *range(3 + rank, 3 + 2 * rank), 0,
                                            *range(3, 3 + rank))
-        acc = _buffer(buffers, "acc", self.channels * columns, dtype).reshape(
+        acc = scratch("conv.acc", self.channels * columns, dtype).reshape(
             groups, self.mg, columns)
         np.matmul(weights, cols, out=acc)
         acc = acc.reshape(self.channels, count, *cols_out)
@@ -266,12 +262,19 @@ class ConvKernel:
             sizes.append(max(-(-(begin + size) // s), o + reach))
             axes.append(groups)
         wide = sizes[-1] <= out[-1] * 1.2 or sizes[-1] <= out[-1] + 1
-        grid = (sizes, axes) if wide and self.rank <= 2 else None
+        if math.prod(self.strides) > 1:
+            # a strided input is first split into its phases (one more full copy): worth it
+            # only when the wider grid wastes little (measured: 8 columns for 7 lost)
+            wide = sizes[-1] <= out[-1] * 1.1
+        # a 1x1 kernel reads each input element at most once: gathering the strided view
+        # directly copies only what it reads, the phase split would copy the whole input
+        pointwise = self.taps == self.cg and not any(self.pads)
+        grid = (sizes, axes) if wide and self.rank <= 2 and not pointwise else None
         self._grids[key] = grid
         return grid
 
     def _gather_phases(self, xc: np.ndarray, grid: tuple[list[int], list[list[tuple]]],
-                       gathered: np.ndarray, buffers: dict[str, np.ndarray]) -> None:
+                       gathered: np.ndarray) -> None:
         """Fill ``gathered`` ``(groups, cg, *kernel, count, *out[:-1], Q_last)`` from the
         polyphase copy of the zero-padded chunk (see ``_grid``)."""
         sizes, axes = grid
@@ -283,7 +286,7 @@ class ConvKernel:
         phases = math.prod(strides)
         slack = sizes[-1] + max(k * d for k, d in zip(self.kernel, self.dilations))
         total = count * channels * phases * plane + slack
-        flat = _buffer(buffers, "phases", total, xc.dtype)
+        flat = scratch("conv.phases", total, xc.dtype)
         flat[-slack:] = 0
         inside = (slice(None), slice(None), *(slice(b, b + n) for b, n in
                                               zip(self.pads, xc.shape[2:])))
@@ -322,14 +325,14 @@ class ConvKernel:
                             *(slice(t0, None, st) for (t0, _, _, _), st in zip(parts, step_t)))]
             dst[...] = src
 
-    def _depthwise_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype,
-                         buffers: dict[str, np.ndarray]) -> np.ndarray:
+    def _depthwise_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype
+                         ) -> np.ndarray:
         count, rank, groups, mg = xc.shape[0], self.rank, self.groups, self.mg
         size = groups * count * math.prod(out)
         view = self._windows(xc, out, dtype)  # (count, groups, *out, *kernel)
         weights = self._weight_matrix(dtype)  # (groups, mg, taps + bias)
-        acc = _buffer(buffers, "acc", mg * size, dtype).reshape(mg, count, groups, *out)
-        tmp = _buffer(buffers, "tmp", size, dtype).reshape(count, groups, *out)
+        acc = scratch("conv.acc", mg * size, dtype).reshape(mg, count, groups, *out)
+        tmp = scratch("conv.tmp", size, dtype).reshape(count, groups, *out)
         wshape = (groups, *([1] * rank))
         for j in range(mg):
             target = acc[j]
@@ -381,12 +384,3 @@ class ConvKernel:
                    *(st * d for st, d in zip(step, self.dilations)))
         return np.lib.stride_tricks.as_strided(xc, shape, strides, writeable=False)
 
-
-def _buffer(buffers: dict[str, np.ndarray], name: str, size: int, dtype: np.dtype
-            ) -> np.ndarray:
-    """A flat scratch array of at least ``size`` elements, reused across the chunks of one
-    call (each call allocates its own, so concurrent runs never share scratch space)."""
-    buf = buffers.get(name)
-    if buf is None or buf.size < size or buf.dtype != dtype:
-        buf = buffers[name] = np.empty(size, dtype=dtype)
-    return buf[:size]

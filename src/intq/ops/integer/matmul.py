@@ -20,7 +20,8 @@ from intq.ops.integer.conv import INT32_MAX, with_bias
 from intq.ops.integer.conv_kernel import dtype_max_abs
 from intq.ops.integer.exact_float import exact_float_dtype, row_abs_sum_max
 from intq.ops.integer.ranges import IntRange, dot_range, product, scaled
-from intq.ops.integer.requantize import Rescale
+from intq.ops.integer.requantize import Rescale, fused_rescale
+from intq.ops.integer.scratch import scratch
 from intq.ops.registry import get_op, register
 
 
@@ -76,21 +77,14 @@ class IntMatMul(IntegerOp):
     def prepare_fused(self, attrs: dict[str, Any], consts: Sequence[np.ndarray | None],
                       then: str, then_attrs: dict[str, Any],
                       then_consts: Sequence[np.ndarray | None]) -> Kernel | None:
-        if then != "Requantize" or len(then_consts) != 3:
+        fused = fused_rescale(then, then_attrs, then_consts)
+        kernel = _matmul_kernel(self, attrs, consts) if fused is not None else None
+        if kernel is None:
             return None
-        kernel = _matmul_kernel(self, attrs, consts)
-        m, k = then_consts[1], then_consts[2]
-        if kernel is None or m is None or k is None:
-            return None
-        try:
-            rescale = Rescale(then_attrs, m, k)
-        except ValueError:
-            return None
+        rescale, unfused = fused
         if rescale.channels not in (1, kernel.columns):
             return None
-        requantize = get_op("Requantize")
-        return kernel.fused(rescale, then_attrs["axis"],
-                            lambda acc: requantize.evaluate_fast(then_attrs, acc, m, k))
+        return kernel.fused(rescale, then_attrs["axis"], unfused)
 
     def infer(self, attrs: dict[str, Any], types: Sequence[TensorType | None],
               consts: Sequence[np.ndarray | None]) -> list[TensorType]:
@@ -195,7 +189,8 @@ class MatMulKernel:
                 weights = np.concatenate([weights, self.bias.astype(dtype).reshape(1, -1)])
             weights = self._weights[dtype] = np.ascontiguousarray(weights)
         rows = a.size // self.inner
-        flat = np.empty((rows, weights.shape[0]), dtype=dtype)
+        flat = scratch("matmul.rows", rows * weights.shape[0], dtype).reshape(
+            rows, weights.shape[0])
         flat[:, :self.inner] = a.reshape(rows, self.inner)
         if self.bias is not None:
             flat[:, self.inner] = 1
@@ -213,6 +208,8 @@ class MatMulKernel:
 
     def fused(self, rescale: Rescale, axis: int, then: Callable[[np.ndarray], list[np.ndarray]]
               ) -> Callable[..., list[np.ndarray]]:
+        plans: dict[int, Any] = {}  # rescale plan per max|a| (dtype and total follow from it)
+
         def kernel(a: np.ndarray, b: np.ndarray, bias: np.ndarray | None = None
                    ) -> list[np.ndarray]:
             plan = self._plan(a) if self.accepts(a) else None
@@ -220,16 +217,21 @@ class MatMulKernel:
             if plan is not None and (rescale.channels == 1 or (
                     -ndim <= axis < ndim and axis % ndim == ndim - 1)):
                 dtype, x_max, total = plan
-                bounds = [x_max * c + bb for c, bb in zip(self.col_abs, self.bias_abs)]
-                if not (self.narrow and total > INT32_MAX):
-                    scale, m, half, k = rescale.shaped(ndim, -1)
+                how = plans.get(x_max, False)
+                if how is False:
+                    bounds = [x_max * c + bb for c, bb in zip(self.col_abs, self.bias_abs)]
+                    how = (None if self.narrow and total > INT32_MAX
+                           else rescale.plan(bounds, dtype))
+                    if len(plans) > 256:
+                        plans.clear()
+                    plans[x_max] = how
+                if how is not None:
                     out = np.empty((*a.shape[:-1], self.columns), dtype=rescale.dtype)
-                    if rescale.float_exact(bounds):
-                        rescale.apply_float(self._product(a, dtype), scale, out)
-                        return [out]
-                    if rescale.int_exact(bounds):
-                        rescale.apply_int(self._product(a, dtype), m, half, k, out)
-                        return [out]
+                    acc = self._product(a, dtype)
+                    work = (scratch("matmul.work", acc.size, np.float64).reshape(acc.shape)
+                            if how.in_float else None)
+                    rescale.apply(acc, how, out, ndim, -1, work)
+                    return [out]
             return then(self(a, b, bias)[0])
 
         return kernel

@@ -10,8 +10,8 @@ on the data and otherwise runs the reference.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from intq.ops.integer.base import (INT64_MAX, ElementwiseIntegerOp, clamp_bounds
 from intq.ops.integer.blocks import block_of, blocks
 from intq.ops.integer.exact_float import ROUNDING_EXACT, round_clamp_into
 from intq.ops.integer.ranges import IntRange
-from intq.ops.registry import register
+from intq.ops.registry import get_op, register
 from intq.quant.dyadic import MAX_SHIFT, PRODUCT_LIMIT, requantize
 
 
@@ -62,12 +62,18 @@ class Rescale:
         self.scale = self.m.astype(np.float64) * np.ldexp(1.0, -self.k)
         self._m = [int(v) for v in self.m]
         self._half = [int(v) for v in self.half]
+        # a signed output is rounded with the offset -lo (see apply_float): the float64
+        # numerators then reach |acc * m| + 2^(k-1) - lo * 2^k
+        self._offset = -self.lo if self.lo < 0 and self.dtype.kind == "i" else 0
+        self._extra = [h + (self._offset << int(kc)) for h, kc in zip(self._half, self.k)]
+        self._plans: dict[tuple, RescalePlan | None] = {}
 
     def float_exact(self, bounds: Sequence[int]) -> bool:
         """Whether the float64 rescale is exact for accumulators with ``|acc| <= bounds``
         (one bound, or one per channel when the rescale is per channel): every
-        ``bound * m + 2^(k-1) <= 2^52`` (see ``exact_float``)."""
-        return max(self._products(bounds, self._half)) <= ROUNDING_EXACT
+        ``bound * m + 2^(k-1) (- lo * 2^k for a signed output with lo < 0) <= 2^52`` (see
+        ``exact_float`` and ``apply_float``)."""
+        return max(self._products(bounds, self._extra)) <= ROUNDING_EXACT
 
     def int_exact(self, bounds: Sequence[int]) -> bool:
         """Whether ``acc * m`` stays within the int64 budget (2^62) for these bounds, so the
@@ -80,6 +86,70 @@ class Rescale:
             return [top * mc + h for mc, h in zip(self._m, extra)]
         return [b * mc + h for b, mc, h in zip(bounds, self._m, extra)]
 
+    def limits(self, bounds: Sequence[int]) -> tuple[list[int], list[int]]:
+        """Per channel ``[a_lo, a_hi]`` with ``-bound <= a_lo <= a_hi <= bound`` such that
+        clamping an integer accumulator ``|acc| <= bound`` to it first does not change the
+        clamped result: ``clamp(f(clamp(acc, a_lo, a_hi))) == clamp(f(acc))`` for the
+        rescale ``f(a) = floor((a * m + 2^(k-1)) / 2^k)`` (non-decreasing, as m >= 1).
+
+        With ``A_lo = min{a : f(a) >= lo} = ceil((lo * 2^k - 2^(k-1)) / m)`` and ``A_hi =
+        max{a : f(a) <= hi} = floor(((hi + 1) * 2^k - 2^(k-1) - 1) / m)``, take ``a_lo =
+        max(A_lo - 1, -bound)`` and ``a_hi = min(A_hi + 1, bound)``. An accumulator below
+        ``a_lo`` is below ``A_lo - 1`` (it is ``>= -bound``), so both it and ``A_lo - 1`` map
+        below ``lo`` and clamp to ``lo``; symmetrically above. When ``a_lo > a_hi`` (a range
+        the rescale jumps over, or one the accumulator cannot reach) the channel keeps
+        ``[-bound, bound]``. The clamped accumulator is bounded by ``max(|a_lo|, |a_hi|)``
+        instead of ``bound``, which lets the float64 rescale apply to much wider
+        accumulators: about ``(hi - lo + 3) * 2^k`` instead of ``bound * m``."""
+        bounds = list(bounds)
+        if len(bounds) == 1:
+            bounds = bounds * self.channels
+        elif self.channels == 1:
+            bounds = [max(bounds)]
+        low, high = [], []
+        for bound, mc, kc, hc in zip(bounds, self._m, self.k.tolist(), self._half):
+            a_lo = -((hc - (self.lo << kc)) // mc) - 1
+            a_hi = (((self.hi + 1) << kc) - hc - 1) // mc + 1
+            a_lo, a_hi = max(a_lo, -bound), min(a_hi, bound)
+            if a_lo > a_hi:
+                a_lo, a_hi = -bound, bound
+            low.append(a_lo)
+            high.append(a_hi)
+        return low, high
+
+    def plan(self, bounds: Sequence[int], dtype: np.dtype) -> RescalePlan | None:
+        """How to rescale accumulators held in ``dtype`` (float32/float64 holding exact
+        integers, or an integer dtype) with ``|acc| <= bounds``, memoised: float64 as is
+        when ``float_exact(bounds)``; else, only when ``int_exact(bounds)`` (otherwise the
+        reference refuses some such accumulators: ``None``, and the caller runs the unfused
+        ops, which decide on the data), float64 after clamping the accumulator to its
+        ``limits`` when that makes it float-exact (the limits are integers within
+        ``bounds``, so exact in ``dtype``; one pair for all channels, their union, when that
+        suffices, as a scalar clamp is three times cheaper than a per-channel one); else
+        int64."""
+        key = (tuple(bounds), np.dtype(dtype))
+        if key not in self._plans:
+            if len(self._plans) > 64:
+                self._plans.clear()
+            self._plans[key] = self._plan(list(bounds), np.dtype(dtype))
+        return self._plans[key]
+
+    def _plan(self, bounds: list[int], dtype: np.dtype) -> RescalePlan | None:
+        if self.float_exact(bounds):
+            return RescalePlan(True, None)
+        if not self.int_exact(bounds):
+            # the reference refuses some accumulators of these bounds: leave it to decide
+            return None
+        low, high = self.limits(bounds)
+        widest = (min(low), max(high))
+        if self.float_exact([max(-widest[0], widest[1])]):
+            return RescalePlan(True, tuple(np.array(v, dtype=dtype) for v in widest))
+        if self.float_exact([max(-a, b) for a, b in zip(low, high)]):
+            shape = (-1,) if self.channels > 1 else ()
+            return RescalePlan(True, (np.array(low, dtype=dtype).reshape(shape),
+                                      np.array(high, dtype=dtype).reshape(shape)))
+        return RescalePlan(False, None)
+
     def shaped(self, ndim: int, axis: int) -> tuple[np.ndarray, ...]:
         """``(scale, m, half, k)`` shaped to broadcast along ``axis`` of an ``ndim`` array."""
         shape = [1] * ndim
@@ -87,14 +157,52 @@ class Rescale:
             shape[axis] = self.channels
         return tuple(a.reshape(shape) for a in (self.scale, self.m, self.half, self.k))
 
+    def apply(self, acc: np.ndarray, plan: RescalePlan, out: np.ndarray, ndim: int, axis: int,
+              work: np.ndarray | None = None) -> None:
+        """``out = clamp(floor((acc * m + 2^(k-1)) / 2^k))`` by ``plan`` (from ``plan``, for
+        bounds that hold for ``acc``), per channel along ``axis`` of ``ndim``-dimensional
+        ``acc``. ``acc`` may be overwritten (clamped in place); ``work`` as in
+        ``apply_float``."""
+        scale, m, half, k = self.shaped(ndim, axis)
+        if not plan.in_float:
+            self.apply_int(acc, m, half, k, out)
+            return
+        if plan.limits is not None:
+            low, high = plan.limits
+            if low.ndim:
+                shape = [1] * ndim
+                if self.channels > 1:
+                    shape[axis] = self.channels
+                np.maximum(acc, low.reshape(shape), out=acc)
+                np.minimum(acc, high.reshape(shape), out=acc)
+            else:
+                # clamping to the union of the channels' limits is valid for each channel:
+                # it is at most its a_lo and at least its a_hi (see ``limits``)
+                np.clip(acc, low, high, out=acc)
+        self.apply_float(acc, scale, out, work)
+
     def apply_float(self, acc: np.ndarray, scale: np.ndarray, out: np.ndarray,
                     work: np.ndarray | None = None) -> None:
         """``out = clamp(floor(acc * scale + 1/2))`` in float64; exact under ``float_exact``.
-        ``work`` (float64, ``acc``'s shape) is scratch space, allocated when omitted."""
+        ``work`` (float64, ``acc``'s shape) is scratch space, allocated when omitted.
+
+        A signed output with ``lo < 0`` is computed as ``u = clamp(acc * scale + 1/2 - lo, 0,
+        hi - lo)`` truncated into the unsigned view of ``out``, then ``out = u + lo`` wrapping
+        (two's complement): every step is exact while ``|acc * m| + 2^(k-1) - lo * 2^k <=
+        2^52`` (the values are integers times ``2^-k``), ``u >= 0`` so the truncating
+        conversion is the floor, and ``u + lo`` lies in ``[lo, hi]``. This saves the floor
+        pass, the costliest of the float64 chain."""
         if work is None:
             work = np.empty(acc.shape, dtype=np.float64)
         np.multiply(acc, scale, out=work)
-        round_clamp_into(work, self.lo, self.hi, out)
+        if not self._offset:
+            round_clamp_into(work, self.lo, self.hi, out)
+            return
+        work += 0.5 + self._offset
+        unsigned = out.view(np.dtype(f"u{out.dtype.itemsize}"))
+        np.clip(work, 0, self.hi + self._offset, out=unsigned, casting="unsafe")
+        np.add(unsigned, unsigned.dtype.type(-self._offset % (1 << 8 * out.dtype.itemsize)),
+               out=unsigned)
 
     def apply_int(self, acc: np.ndarray, m: np.ndarray, half: np.ndarray, k: np.ndarray,
                   out: np.ndarray) -> None:
@@ -105,6 +213,34 @@ class Rescale:
         x += half
         x >>= k
         np.clip(x, self.lo, self.hi, out=out, casting="unsafe")
+
+
+class RescalePlan(NamedTuple):
+    """``Rescale.plan``'s choice: float64 (else int64) arithmetic, and the per-channel
+    ``(a_lo, a_hi)`` the accumulator is clamped to first, if any."""
+
+    in_float: bool
+    limits: tuple[np.ndarray, np.ndarray] | None
+
+
+def fused_rescale(then: str, then_attrs: dict[str, Any],
+                  then_consts: Sequence[np.ndarray | None]
+                  ) -> tuple[Rescale, Callable[[np.ndarray], list[np.ndarray]]] | None:
+    """For ``prepare_fused`` of an accumulating op: when the following node is a Requantize
+    with constant ``m`` and ``k`` the reference accepts, its prepared ``Rescale`` and a
+    function running that Requantize unfused (``evaluate_fast``) on an accumulator, for the
+    inputs the fused kernel does not take; else ``None``."""
+    if then != "Requantize" or len(then_consts) != 3:
+        return None
+    m, k = then_consts[1], then_consts[2]
+    if m is None or k is None:
+        return None
+    try:
+        rescale = Rescale(then_attrs, m, k)
+    except (ValueError, KeyError, TypeError):
+        return None
+    op = get_op("Requantize")
+    return rescale, lambda acc: op.evaluate_fast(then_attrs, acc, m, k)
 
 
 def channel_params(m: np.ndarray, k: np.ndarray, acc_ndim: int, axis: int
