@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from intq.ops import get_op
+from intq.ops.integer import jit
 from intq.ops.registry import normalize_attrs
 from intq.runtime.executor import execute
 
@@ -24,8 +25,11 @@ def run(graph, x, fast):
     return execute(graph, {"x": x}, fast=fast)
 
 
+@pytest.mark.parametrize("compiled", [True, False], ids=["jit", "numpy"])
 @pytest.mark.parametrize("name", sorted(GRAPHS))
-def test_reference_and_fast_paths_give_the_same_bytes(name):
+def test_reference_and_fast_paths_give_the_same_bytes(name, compiled, monkeypatch):
+    if not compiled:  # the NumPy epilogues, as without numba
+        monkeypatch.setattr(jit, "_numba", None)
     build, shape = GRAPHS[name]
     graph = build()
     x = inputs(shape, 32)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from intq.ir.graph import TensorType
+from intq.ops.integer import jit
 from intq.ops.integer.base import (IntegerOp, Kernel, clamp_bounds, full_hi, full_lo, max_abs,
                                    needs_range, out_dtype)
 from intq.ops.integer.blocks import block_of, blocks, full_rank
@@ -125,7 +126,7 @@ class PairTable:
     """IntAdd of two 8-bit tensors as one lookup: the output for every pair of input bytes,
     computed once per pair of dtypes by the reference itself, indexed by
     ``byte(x_1) * 256 + byte(x_2)``. Exact by construction; three narrow passes instead of
-    the float64 chain. Other inputs (wider dtypes, or multipliers so wide that the reference
+    the float64 chain, or one compiled loop (``jit``) for inputs of one shape. Other inputs (wider dtypes, or multipliers so wide that the reference
     would refuse some byte pair) run ``evaluate_fast``."""
 
     def __init__(self, op: IntAdd, attrs: dict[str, Any]) -> None:
@@ -138,6 +139,11 @@ class PairTable:
         table = self._table(a.dtype, b.dtype)
         if table is None:
             return self.op.evaluate_fast(self.attrs, a, b)
+        if jit.enabled() and a.shape == b.shape:
+            out = np.empty(a.shape, dtype=table.dtype)
+            jit.pair_lookup(a.view(np.uint8).reshape(-1), b.view(np.uint8).reshape(-1), table,
+                            out.reshape(-1))
+            return [out]
         index = np.empty(np.broadcast_shapes(a.shape, b.shape), dtype=np.uint16)
         np.left_shift(a.view(np.uint8), 8, out=index, dtype=np.uint16)
         np.bitwise_or(index, b.view(np.uint8), out=index)

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from intq.ops.integer import jit
 from intq.ops.integer.base import acc_dtype, max_abs, to_accumulator
 from intq.ops.integer.exact_float import FLOAT32_EXACT, FLOAT64_EXACT
 from intq.ops.integer.requantize import Rescale, RescalePlan
@@ -132,7 +133,8 @@ class ConvKernel:
         y = np.empty((n, self.channels, *out), dtype=np.int32 if narrow else np.int64)
 
         def sink(start: int, count: int, acc: np.ndarray) -> None:
-            np.copyto(y[start:start + count].swapaxes(0, 1), acc, casting="unsafe")
+            np.copyto(y[start:start + count].swapaxes(0, 1), acc[..., :out[-1]],
+                      casting="unsafe")
 
         self.accumulate(x, out, dtype, sink)
         return [to_accumulator(y, self.attrs, total)]
@@ -184,7 +186,16 @@ class ConvKernel:
         y = np.empty((n, self.channels, *out), dtype=rescale.dtype)
         ndim = self.rank + 2
 
+        compiled = rescale.compiled(how, self.channels)
+        rows, width = math.prod(out[:-1]), out[-1]
+
         def sink(start: int, count: int, acc: np.ndarray) -> None:
+            if compiled is not None:
+                jit.rescale_channels_first(
+                    acc.reshape(self.channels, count, rows, acc.shape[-1]), *compiled,
+                    y[start:start + count].reshape(count, self.channels, rows, width))
+                return
+            acc = acc[..., :width]
             target = y[start:start + count].swapaxes(0, 1)
             work = (scratch("conv.work", acc.size, np.float64).reshape(acc.shape)
                     if how.in_float else None)
@@ -197,7 +208,8 @@ class ConvKernel:
     def accumulate(self, x: np.ndarray, out: list[int], dtype: np.dtype, sink: Sink) -> None:
         """Compute the convolution (bias included) in ``dtype``, a chunk of samples at a time,
         handing each chunk's result to ``sink(start, count, acc)`` with ``acc`` of shape
-        ``(channels, count, *out)``."""
+        ``(channels, count, *out[:-1], width)``: its first ``out[-1]`` columns are the
+        result, ``width >= out[-1]`` (wider on a polyphase grid, see ``_grid``)."""
         n = x.shape[0]
         pos = math.prod(out)
         if self.depthwise:
@@ -233,8 +245,7 @@ class ConvKernel:
         acc = scratch("conv.acc", self.channels * columns, dtype).reshape(
             groups, self.mg, columns)
         np.matmul(weights, cols, out=acc)
-        acc = acc.reshape(self.channels, count, *cols_out)
-        return acc if grid is None else acc[..., :out[-1]]
+        return acc.reshape(self.channels, count, *cols_out)
 
     def _grid(self, spatial: tuple[int, ...], out: list[int]
               ) -> tuple[list[int], list[list[tuple[int, int, int, int]]]] | None:

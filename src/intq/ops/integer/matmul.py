@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from intq.ir.graph import TensorType
+from intq.ops.integer import jit
 from intq.ops.integer.base import (IntegerOp, Kernel, acc_dtype, guard_int64, max_abs,
                                    needs_range, to_accumulator)
 from intq.ops.integer.conv import INT32_MAX, with_bias
@@ -228,6 +229,11 @@ class MatMulKernel:
                 if how is not None:
                     out = np.empty((*a.shape[:-1], self.columns), dtype=rescale.dtype)
                     acc = self._product(a, dtype)
+                    compiled = rescale.compiled(how, self.columns)
+                    if compiled is not None:
+                        jit.rescale_channels_last(acc.reshape(-1, self.columns), *compiled,
+                                                  out.reshape(-1, self.columns))
+                        return [out]
                     work = (scratch("matmul.work", acc.size, np.float64).reshape(acc.shape)
                             if how.in_float else None)
                     rescale.apply(acc, how, out, ndim, -1, work)

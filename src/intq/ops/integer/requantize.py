@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from intq.ir.graph import TensorType
+from intq.ops.integer import jit
 from intq.ops.integer.base import (INT64_MAX, ElementwiseIntegerOp, clamp_bounds, full_hi,
                                    full_lo, max_abs, needs_range, out_dtype)
 from intq.ops.integer.blocks import block_of, blocks
@@ -67,6 +68,7 @@ class Rescale:
         self._offset = -self.lo if self.lo < 0 and self.dtype.kind == "i" else 0
         self._extra = [h + (self._offset << int(kc)) for h, kc in zip(self._half, self.k)]
         self._plans: dict[tuple, RescalePlan | None] = {}
+        self._compiled: dict[tuple[int, int], tuple[RescalePlan, CompiledRescale]] = {}
 
     def float_exact(self, bounds: Sequence[int]) -> bool:
         """Whether the float64 rescale is exact for accumulators with ``|acc| <= bounds``
@@ -181,6 +183,37 @@ class Rescale:
                 np.clip(acc, low, high, out=acc)
         self.apply_float(acc, scale, out, work)
 
+    def compiled(self, plan: RescalePlan, channels: int) -> CompiledRescale | None:
+        """The arguments of the compiled rescale loops (``jit``) for a float ``plan`` on
+        accumulators with ``channels`` channels (``self.channels`` is 1 or the same), or
+        ``None`` when those loops are off or the plan is not a float64 one. They compute,
+        element by element, what ``apply`` computes in passes: clamp the accumulator to the
+        plan's limits, ``v = acc * scale + 1/2 - lo'`` with ``lo' = min(lo, 0)`` for a signed
+        output (the unsigned offset trick of ``apply_float``), clip ``v`` to ``[lo - lo',
+        hi - lo']``, truncate, add ``lo'``: every step is exact under the same condition."""
+        if not jit.enabled() or not plan.in_float or self.channels not in (1, channels):
+            return None
+        key = (id(plan), channels)
+        cached = self._compiled.get(key)
+        if cached is not None and cached[0] is plan:
+            return cached[1]
+
+        def per_channel(values: Any) -> np.ndarray:
+            return np.ascontiguousarray(np.broadcast_to(
+                np.asarray(values, dtype=np.float64).reshape(-1), (channels,)))
+
+        if plan.limits is None:
+            low, high = per_channel(-jit.NO_CLAMP), per_channel(jit.NO_CLAMP)
+        else:
+            low, high = per_channel(plan.limits[0]), per_channel(plan.limits[1])
+        offset = self._offset
+        args = CompiledRescale(low, high, per_channel(self.scale), 0.5 + offset,
+                               float(self.lo + offset), float(self.hi + offset), -offset)
+        if len(self._compiled) > 64:
+            self._compiled.clear()
+        self._compiled[key] = (plan, args)
+        return args
+
     def apply_float(self, acc: np.ndarray, scale: np.ndarray, out: np.ndarray,
                     work: np.ndarray | None = None) -> None:
         """``out = clamp(floor(acc * scale + 1/2))`` in float64; exact under ``float_exact``.
@@ -213,6 +246,20 @@ class Rescale:
         x += half
         x >>= k
         np.clip(x, self.lo, self.hi, out=out, casting="unsafe")
+
+
+class CompiledRescale(NamedTuple):
+    """Arguments of ``jit.rescale_channels_first``/``rescale_channels_last`` after ``acc``:
+    per channel accumulator clamp and scale (float64 arrays), then ``add``, ``bottom``,
+    ``top`` and ``base``; see ``Rescale.compiled``."""
+
+    low: np.ndarray
+    high: np.ndarray
+    scale: np.ndarray
+    add: float
+    bottom: float
+    top: float
+    base: int
 
 
 class RescalePlan(NamedTuple):
