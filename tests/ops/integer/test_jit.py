@@ -42,20 +42,34 @@ def rescale_case(draw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(case=rescale_case(), narrower=st.integers(0, 2))
-def test_channels_first_rescale_matches_the_reference(case, narrower):
+@given(case=rescale_case(), data=st.data())
+def test_rescale_of_summed_blocks_matches_the_reference(case, data):
+    """The accumulator is split into 1-4 blocks laid out at their own offsets in wider rows
+    (as ``conv_kernel.Taps`` hands them over), with NaN everywhere else: the loop reads only
+    the blocks and rescales their sum like the reference."""
     attrs, m, k, rescale, acc, plan = case
     channels, count, rows, width = acc.shape
     compiled = None if plan is None else rescale.compiled(plan, channels)
     if compiled is None:
         assert plan is None or not plan.in_float  # every float plan compiles
         return
-    keep = max(1, width - narrower)  # the valid columns of a wider polyphase grid
-    want = reference(acc[..., :keep], m.reshape(-1), k.reshape(-1), attrs, 0) \
-        if m.size > 1 else reference(acc[..., :keep], m, k, attrs, 0)
-    out = np.empty((count, channels, rows, keep), dtype=rescale.dtype)
-    jit.rescale_channels_first(acc, *compiled, out)
-    assert out.swapaxes(0, 1).tobytes() == np.ascontiguousarray(want).tobytes()
+    blocks = data.draw(st.integers(1, 4))
+    row = width + data.draw(st.integers(0, 2))  # wider-grid columns to skip
+    offsets = np.array(data.draw(st.lists(st.integers(0, 7), min_size=blocks,
+                                          max_size=blocks)), dtype=np.int64)
+    part = np.trunc(acc / blocks)  # every part and partial sum within the accumulator's bound
+    parts = [acc - (blocks - 1) * part] + [part] * (blocks - 1)
+    span = int(offsets.max()) + rows * row
+    y = np.full((blocks * channels, count, span), np.nan, dtype=acc.dtype)
+    for t, (offset, values) in enumerate(zip(offsets, parts)):
+        view = y[t * channels:(t + 1) * channels, :, offset:offset + rows * row]
+        view.reshape(channels, count, rows, row)[..., :width] = values
+    want = reference(acc, m.reshape(-1), k.reshape(-1), attrs, 0) \
+        if m.size > 1 else reference(acc, m, k, attrs, 0)
+    out = np.empty((count, channels, rows * width), dtype=rescale.dtype)
+    jit.rescale_taps(y, channels, offsets, rows, row, width, *compiled, out)
+    assert out.reshape(count, channels, rows, width).swapaxes(0, 1).tobytes() == \
+        np.ascontiguousarray(want).tobytes()
 
 
 @settings(max_examples=200, deadline=None)

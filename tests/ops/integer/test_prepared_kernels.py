@@ -53,10 +53,30 @@ def chunk_bytes(request, monkeypatch):
     monkeypatch.setattr(conv_kernel, "CHUNK_BYTES", request.param)
 
 
+SHIFTS = {"shift-forced": {"SHIFT_MIN_DEPTH": 1, "SHIFT_WASTE": float("inf")},
+          "shift-off": {"SHIFT_WASTE": 0.0}}
+"""Module settings that make every eligible 2-D convolution run as shifted blocks
+(``ConvKernel._shift_chunk``), or none."""
+
+
+@pytest.fixture(params=[None, *SHIFTS], ids=["default", *SHIFTS])
+def shift(request, monkeypatch):
+    for name, value in SHIFTS.get(request.param, {}).items():
+        monkeypatch.setattr(conv_kernel, name, value)
+
+
+@pytest.mark.parametrize("shifts", SHIFTS)
 @settings(max_examples=150, deadline=None)
 @given(case=conv_cases(dtypes=("int8", "uint8", "int16", "int32")),
        acc_bits=st.sampled_from([32, 64]), data=st.data())
-def test_prepared_conv_and_its_fusion_match_the_reference(case, acc_bits, data):
+def test_prepared_conv_and_its_fusion_match_the_reference(shifts, case, acc_bits, data):
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in SHIFTS[shifts].items():
+            patch.setattr(conv_kernel, name, value)
+        check_prepared_conv(case, acc_bits, data)
+
+
+def check_prepared_conv(case, acc_bits, data):
     x, w, b, attrs = case
     attrs = {**attrs, "acc_bits": acc_bits}
     args = (x, w) if b is None else (x, w, b)
@@ -71,7 +91,7 @@ def test_prepared_conv_and_its_fusion_match_the_reference(case, acc_bits, data):
     assert_same(outcome(lambda: fused(*args)), want)
 
 
-@pytest.mark.usefixtures("chunk_bytes")
+@pytest.mark.usefixtures("chunk_bytes", "shift")
 @pytest.mark.parametrize("geometry", [
     {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1]},
     {"kernel_shape": [3, 3], "pads": [1, 1, 1, 1], "strides": [2, 2]},

@@ -5,7 +5,11 @@ constants. Per call it only checks the input and picks the exact arithmetic from
 first from the input's dtype (``max|x| <= 255`` for uint8, with no pass over the data), then,
 if that is not enough, from the data as ``evaluate_fast`` does. The batch is processed a few
 samples at a time so the gathered windows (a ``taps x positions`` matrix, plus a row of ones
-meeting the bias) stay in cache between the gather and the BLAS matmul.
+meeting the bias) stay in cache between the gather and the BLAS matmul. A 2-D convolution
+with a taller-than-one kernel skips the window gather: it multiplies ``kw`` column-shifted
+copies of the input by the weights stacked by kernel row and sums the ``kh`` resulting blocks
+shifted by rows (``ConvKernel._shift_chunk``, ``Taps``), which copies a third of the data
+and runs BLAS on taller matrices.
 
 ``IntConv.prepare_fused`` does the same with the following ``Requantize`` applied to each
 chunk while it is in cache (``ConvKernel.fused``): the float accumulator is rescaled directly
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -43,7 +47,66 @@ CHUNK_BYTES = 4 << 20
 full speed (measured on the benchmark CNNs: 4-8 MiB beat 1.5 MiB by ~10%), small enough to
 stay in the last-level cache until the matmul reads it."""
 
-Sink = Callable[[int, int, np.ndarray], None]
+SHIFT_WASTE = 1.35
+"""The largest ratio of computed to needed output rows (``Hp / out_h``) at which a 2-D
+convolution runs as shifted blocks (``ConvKernel._shift_chunk``) rather than through gathered
+windows."""
+
+SHIFT_MIN_DEPTH = 16
+"""The fewest ``kernel width x input channels`` for shifted blocks (a 1-channel stem runs
+3x slower as a 4-deep matmul than through 10-deep gathered windows)."""
+
+
+class Taps(NamedTuple):
+    """One chunk's convolution result: ``y`` ``(blocks * channels, count, L)`` (each sample's
+    plane flattened) whose blocks are summed at their element offsets: ``acc[c, i, r, w] =
+    sum_t y[t * channels + c, i, r * row + offsets[t] + w]`` for the ``rows`` output rows
+    (the output's leading spatial axes, flattened) and ``w < row`` (the first ``out[-1]``
+    columns are the result, the rest are wider-grid columns to drop). A plain accumulator
+    is one block at offset 0."""
+
+    y: np.ndarray
+    channels: int
+    offsets: np.ndarray
+    rows: int
+    row: int
+
+    @classmethod
+    def plain(cls, acc: np.ndarray) -> Taps:
+        """A ``(channels, count, *spatial)`` accumulator as one block."""
+        channels, count = acc.shape[:2]
+        row = acc.shape[-1] if acc.ndim > 2 else 1
+        rows = math.prod(acc.shape[2:-1])
+        return cls(acc.reshape(channels, count, rows * row), channels, _NO_OFFSET, rows, row)
+
+    def dense(self) -> np.ndarray:
+        """The summed accumulator ``(channels, count, rows, row)`` (a view of ``y`` when there
+        is one block), in ``y``'s dtype: exact, every partial sum of a channel's products is
+        within its bound."""
+        c, span = self.channels, self.rows * self.row
+        shape = (c, self.y.shape[1], self.rows, self.row)
+        if len(self.offsets) == 1 and self.offsets[0] == 0 and self.y.shape[2] == span:
+            return self.y.reshape(shape)
+        acc = scratch("conv.sum", math.prod(shape), self.y.dtype).reshape(shape)
+        for t, offset in enumerate(self.offsets):
+            block = self.y[t * c:(t + 1) * c, :, offset:offset + span].reshape(shape)
+            if t == 0:
+                np.copyto(acc, block)
+            else:
+                acc += block
+        return acc
+
+
+_NO_OFFSET = np.zeros(1, dtype=np.int64)
+
+
+def _inside(first: int, step: int, size: int, count: int) -> tuple[int, int]:
+    """``(lo, hi)``: the indices ``k < count`` with ``0 <= first + step * k < size`` (a
+    range, empty as ``(lo, lo)``)."""
+    lo = min(max(-(first // step), 0), count)
+    hi = min(max(-((first - size) // step), 0), count)
+    return lo, max(lo, hi)
+Sink = Callable[[int, int, Taps], None]
 
 
 def dtype_max_abs(dtype: np.dtype) -> int:
@@ -89,8 +152,13 @@ class ConvKernel:
         self.row_max = max(self.row_abs, default=0)
         self.bias_max = max(self.bias_abs, default=0)
         self.w, self.b = w, b
-        self._weights: dict[np.dtype, np.ndarray] = {}
+        self._weights: dict[Any, Any] = {}
         self._grids: dict[tuple[int, ...], Any] = {}
+        self._shifts: dict[tuple[int, ...], int | None] = {}
+        # 2-D convolutions with taller-than-one kernels may run as shifted blocks
+        # (and rows of at least SHIFT_MIN_DEPTH taps: BLAS is slow on shallower ones)
+        self.shiftable = (rank == 2 and groups == 1 and kernel[0] > 1
+                          and kernel[1] * self.cg >= SHIFT_MIN_DEPTH)
 
     # ---- bounds ------------------------------------------------------------------------------
     def accepts(self, x: Any) -> bool:
@@ -132,7 +200,8 @@ class ConvKernel:
         n, out = x.shape[0], output_sizes(x.shape[2:], self.attrs)
         y = np.empty((n, self.channels, *out), dtype=np.int32 if narrow else np.int64)
 
-        def sink(start: int, count: int, acc: np.ndarray) -> None:
+        def sink(start: int, count: int, taps: Taps) -> None:
+            acc = taps.dense().reshape(self.channels, count, *out[:-1], taps.row)
             np.copyto(y[start:start + count].swapaxes(0, 1), acc[..., :out[-1]],
                       casting="unsafe")
 
@@ -187,15 +256,15 @@ class ConvKernel:
         ndim = self.rank + 2
 
         compiled = rescale.compiled(how, self.channels)
-        rows, width = math.prod(out[:-1]), out[-1]
+        width = out[-1]
 
-        def sink(start: int, count: int, acc: np.ndarray) -> None:
+        def sink(start: int, count: int, taps: Taps) -> None:
             if compiled is not None:
-                jit.rescale_channels_first(
-                    acc.reshape(self.channels, count, rows, acc.shape[-1]), *compiled,
-                    y[start:start + count].reshape(count, self.channels, rows, width))
+                jit.rescale_taps(taps.y, self.channels, taps.offsets, taps.rows, taps.row,
+                                 width, *compiled,
+                                 y[start:start + count].reshape(count, self.channels, -1))
                 return
-            acc = acc[..., :width]
+            acc = taps.dense().reshape(self.channels, count, *out[:-1], taps.row)[..., :width]
             target = y[start:start + count].swapaxes(0, 1)
             work = (scratch("conv.work", acc.size, np.float64).reshape(acc.shape)
                     if how.in_float else None)
@@ -207,23 +276,30 @@ class ConvKernel:
     # ---- the computation ---------------------------------------------------------------------
     def accumulate(self, x: np.ndarray, out: list[int], dtype: np.dtype, sink: Sink) -> None:
         """Compute the convolution (bias included) in ``dtype``, a chunk of samples at a time,
-        handing each chunk's result to ``sink(start, count, acc)`` with ``acc`` of shape
-        ``(channels, count, *out[:-1], width)``: its first ``out[-1]`` columns are the
-        result, ``width >= out[-1]`` (wider on a polyphase grid, see ``_grid``)."""
+        handing each chunk's result to ``sink(start, count, taps)`` (``Taps``: its first
+        ``out[-1]`` columns are the result, wider on a polyphase grid, see ``_grid``, or as
+        shifted blocks, see ``_shift_chunk``)."""
         n = x.shape[0]
         pos = math.prod(out)
+        shift = self._shift(x.shape[2:], out) if self.shiftable else None
         if self.depthwise:
             per_sample = x.shape[1] * max(pos, 1) * 8 * 2
+            run = self._depthwise_chunk
+        elif shift is not None:
+            phases = len({phase for phase, _ in self._row_blocks()})
+            per_sample = phases * (self.kernel[1] * self.cg + 1) * shift * out[1] \
+                * dtype.itemsize
+            run = self._shift_chunk
         else:
             per_sample = self.groups * (self.taps + 1) * max(pos, 1) * dtype.itemsize
+            run = self._gemm_chunk
         step = max(1, min(n, CHUNK_BYTES // per_sample))
-        run = self._depthwise_chunk if self.depthwise else self._gemm_chunk
         for start in range(0, n, step):
             count = min(step, n - start)
             sink(start, count, run(x[start:start + count], out, dtype))
 
     def _gemm_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype
-                    ) -> np.ndarray:
+                    ) -> Taps:
         count, groups, taps = xc.shape[0], self.groups, self.taps
         rank = self.rank
         grid = self._grid(xc.shape[2:], out)
@@ -245,7 +321,100 @@ class ConvKernel:
         acc = scratch("conv.acc", self.channels * columns, dtype).reshape(
             groups, self.mg, columns)
         np.matmul(weights, cols, out=acc)
-        return acc.reshape(self.channels, count, *cols_out)
+        return Taps.plain(acc.reshape(self.channels, count, *cols_out))
+
+    def _shift(self, spatial: tuple[int, ...], out: list[int]) -> int | None:
+        """The rows ``Hp`` of the planes a shifted-block chunk computes on, or ``None`` when
+        they waste too much (``SHIFT_WASTE``) for this input shape."""
+        key = tuple(spatial)
+        if key not in self._shifts:
+            height = out[0] + max(shift for _, shift in self._row_blocks())
+            fits = out[1] > 0 and height <= SHIFT_WASTE * max(out[0], 1)
+            self._shifts[key] = height if fits else None
+        return self._shifts[key]
+
+    def _row_blocks(self) -> list[tuple[int, int]]:
+        """``(phase, shift)`` of each kernel row ``t``: it reads input rows ``stride * (r +
+        shift) + phase`` (padded coordinates) for output row ``r``."""
+        sh, dh = self.strides[0], self.dilations[0]
+        return [((t * dh) % sh, (t * dh) // sh) for t in range(self.kernel[0])]
+
+    def _block_order(self) -> list[int]:
+        """Kernel rows grouped by row phase (the order of the blocks in ``_shift_chunk``)."""
+        blocks = self._row_blocks()
+        return sorted(range(len(blocks)), key=lambda t: (blocks[t][0], t))
+
+    def _shift_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype) -> Taps:
+        """A 2-D convolution without gathering windows. Kernel row ``t`` reads, for output
+        row ``r``, padded input row ``sh * (r + shift_t) + phase_t`` (``_row_blocks``). For
+        each row phase and kernel column ``j`` the chunk is laid out once as planes of ``Hp x
+        out_w``: ``Z[phase][(j, ci), i, p, w] = xpad[i, ci, sh * p + phase, sw * w + j * dw]``
+        (zero where that is padding). One matmul per phase with the weights of its kernel
+        rows stacked, ``W'[(t, c), (j, ci)] = w[c, ci, t, j]``, gives one block per kernel
+        row at every position, and the output is the sum of the blocks shifted down
+        ``shift_t`` rows (``Taps``). The gathered data is ``kw`` copies of the input (over
+        its row phases) instead of ``kh * kw``, the matmul has ``kh`` times more rows, which
+        BLAS runs faster, and a sample's output rows are contiguous in every block; the
+        planes' extra ``Hp - out_h`` rows are the only wasted work."""
+        count, cin = xc.shape[:2]
+        kw, dw = self.kernel[1], self.dilations[1]
+        (sh, sw), (top, left) = self.strides, self.pads
+        height, width = self._shift(xc.shape[2:], out), out[1]
+        size = count * height * width
+        blocks = self._row_blocks()
+        order = self._block_order()
+        phases = sorted({phase for phase, _ in blocks})
+        weights = self._shift_weights(dtype)
+        depth = weights[0].shape[1]
+        z = scratch("conv.cols", len(phases) * depth * size, dtype).reshape(
+            len(phases), depth, size)
+        y = scratch("conv.acc", self.kernel[0] * self.channels * size, dtype).reshape(
+            -1, size)
+        source = xc.swapaxes(0, 1)
+        first = 0
+        for p, phase in enumerate(phases):
+            r0, r1 = _inside(phase - top, sh, xc.shape[2], height)
+            for j in range(kw):
+                plane = z[p, j * cin:(j + 1) * cin].reshape(cin, count, height, width)
+                w0, w1 = _inside(j * dw - left, sw, xc.shape[3], width)
+                plane[:, :, :r0] = 0
+                plane[:, :, r1:] = 0
+                plane[:, :, r0:r1, :w0] = 0
+                plane[:, :, r0:r1, w1:] = 0
+                row, col = phase - top + sh * r0, j * dw - left + sw * w0
+                plane[:, :, r0:r1, w0:w1] = source[
+                    :, :, row:row + sh * (r1 - r0 - 1) + 1:sh,
+                    col:col + sw * (w1 - w0 - 1) + 1:sw]
+            if depth > kw * cin:
+                z[p, kw * cin] = 1
+            rows = weights[p].shape[0]
+            np.matmul(weights[p], z[p], out=y[first:first + rows])
+            first += rows
+        offsets = np.array([blocks[t][1] * width for t in order], dtype=np.int64)
+        return Taps(y.reshape(-1, count, height * width), self.channels, offsets, out[0],
+                    width)
+
+    def _shift_weights(self, dtype: np.dtype) -> list[np.ndarray]:
+        """``W'`` of ``_shift_chunk`` in ``dtype``, one matrix per row phase ``(its kernel
+        rows * channels, kw * cg [+ 1 bias column, non-zero in kernel row 0's block
+        only])``, cached."""
+        key = ("shift", dtype)
+        weights = self._weights.get(key)
+        if weights is None:
+            kw = self.kernel[1]
+            blocks = self._row_blocks()
+            order = self._block_order()
+            stacked = self.w.transpose(2, 0, 3, 1).reshape(
+                self.kernel[0], self.channels, kw * self.cg).astype(dtype)
+            if self.b is not None:
+                bias = np.zeros((*stacked.shape[:2], 1), dtype=dtype)
+                bias[0, :, 0] = self.b.astype(dtype)
+                stacked = np.concatenate([stacked, bias], axis=2)
+            weights = [np.ascontiguousarray(np.concatenate(
+                [stacked[t] for t in order if blocks[t][0] == phase]))
+                for phase in sorted({phase for phase, _ in blocks})]
+            self._weights[key] = weights
+        return weights
 
     def _grid(self, spatial: tuple[int, ...], out: list[int]
               ) -> tuple[list[int], list[list[tuple[int, int, int, int]]]] | None:
@@ -337,7 +506,7 @@ class ConvKernel:
             dst[...] = src
 
     def _depthwise_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype
-                         ) -> np.ndarray:
+                         ) -> Taps:
         count, rank, groups, mg = xc.shape[0], self.rank, self.groups, self.mg
         size = groups * count * math.prod(out)
         view = self._windows(xc, out, dtype)  # (count, groups, *out, *kernel)
@@ -358,7 +527,8 @@ class ConvKernel:
             if self.b is not None:
                 target += weights[:, j, self.taps].reshape(wshape)
         # channel c = g * mg + j
-        return acc.transpose(2, 0, 1, *range(3, 3 + rank)).reshape(self.channels, count, *out)
+        return Taps.plain(acc.transpose(2, 0, 1, *range(3, 3 + rank)).reshape(
+            self.channels, count, *out))
 
     def _weight_matrix(self, dtype: np.dtype) -> np.ndarray:
         """``(groups, mg, taps [+ 1 bias column])`` in ``dtype``, cached."""

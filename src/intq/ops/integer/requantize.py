@@ -249,9 +249,9 @@ class Rescale:
 
 
 class CompiledRescale(NamedTuple):
-    """Arguments of ``jit.rescale_channels_first``/``rescale_channels_last`` after ``acc``:
-    per channel accumulator clamp and scale (float64 arrays), then ``add``, ``bottom``,
-    ``top`` and ``base``; see ``Rescale.compiled``."""
+    """Arguments of ``jit.rescale_taps`` (after its layout) and ``jit.rescale_channels_last``
+    (after ``acc``): per channel accumulator clamp and scale (float64 arrays), then ``add``,
+    ``bottom``, ``top`` and ``base``; see ``Rescale.compiled``."""
 
     low: np.ndarray
     high: np.ndarray
