@@ -21,9 +21,10 @@ int64. When no plan applies it runs the two ops one after the other, so results 
 are those of the unfused ops. Temporaries (gathered windows, accumulators, the float64
 rescale) come from the calling thread's scratch arena (``scratch``), not fresh allocations.
 
-Depthwise convolutions (one input channel per group) accumulate one kernel tap at a time on
-a float32 copy of the padded chunk (exact under the same 2^24 bound), else in int32 as
-``evaluate_fast`` does.
+Depthwise convolutions (one input channel per group) accumulate one kernel tap at a time in
+float32 (exact under the same 2^24 bound), else in int32 as ``evaluate_fast`` does: with
+numba, in a compiled loop over each sample's padded plane (``_depthwise_compiled``), else in
+NumPy on a float32 copy of the padded chunk.
 """
 
 from __future__ import annotations
@@ -508,6 +509,8 @@ class ConvKernel:
     def _depthwise_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype
                          ) -> Taps:
         count, rank, groups, mg = xc.shape[0], self.rank, self.groups, self.mg
+        if jit.enabled() and rank == 2 and mg == 1:
+            return self._depthwise_compiled(xc, out, dtype)
         size = groups * count * math.prod(out)
         view = self._windows(xc, out, dtype)  # (count, groups, *out, *kernel)
         weights = self._weight_matrix(dtype)  # (groups, mg, taps + bias)
@@ -529,6 +532,48 @@ class ConvKernel:
         # channel c = g * mg + j
         return Taps.plain(acc.transpose(2, 0, 1, *range(3, 3 + rank)).reshape(
             self.channels, count, *out))
+
+    def _depthwise_compiled(self, xc: np.ndarray, out: list[int], dtype: np.dtype) -> Taps:
+        """One channel per group in 2-D, with ``jit.depthwise``. The chunk is zero padded and
+        split into the strides' phases (``sh x sw`` planes of ``hq x row``, in the input's
+        dtype; one plane for stride 1), so that tap ``(th, tw)`` of the output at ``(r, k)``
+        is element ``r * row + k`` of one phase shifted by ``(th * dh // sh) * row + tw * dw
+        // sw``: every tap is a fixed offset on a grid ``row`` wide, whose columns past the
+        output width read the next row or the slack and are dropped."""
+        count, channels, height, width = xc.shape
+        (kh, kw), (dh, dw), (sh, sw) = self.kernel, self.dilations, self.strides
+        top, left = self.pads
+        row = out[1] + (kw - 1) * dw // sw
+        hq = out[0] + (kh - 1) * dh // sh
+        phase = hq * row
+        size = sh * sw * phase + (kw - 1) * dw // sw + row
+        xp = scratch("conv.padded", count * channels * size, xc.dtype).reshape(
+            count, channels, size)
+        xp.fill(0)
+        planes = xp[:, :, :sh * sw * phase].reshape(count, channels, sh, sw, hq, row)
+        for a in range(sh):
+            r0, r1 = _inside(a - top, sh, height, hq)
+            for b in range(sw):
+                c0, c1 = _inside(b - left, sw, width, row)
+                if r1 > r0 and c1 > c0:
+                    first, col = a - top + sh * r0, b - left + sw * c0
+                    planes[:, :, a, b, r0:r1, c0:c1] = xc[
+                        :, :, first:first + sh * (r1 - r0 - 1) + 1:sh,
+                        col:col + sw * (c1 - c0 - 1) + 1:sw]
+        offsets = np.array([((th * dh % sh) * sw + tw * dw % sw) * phase
+                            + (th * dh // sh) * row + tw * dw // sw
+                            for th in range(kh) for tw in range(kw)], dtype=np.int64)
+        acc = scratch("conv.acc", self.channels * count * out[0] * row, dtype).reshape(
+            self.channels, count, out[0], row)
+        key = ("depthwise", dtype)
+        weights = self._weights.get(key)
+        if weights is None:
+            bias = self.b if self.b is not None else np.zeros(self.channels, dtype=np.int64)
+            weights = (np.ascontiguousarray(self.w.reshape(self.channels, kh * kw), dtype=dtype),
+                       np.ascontiguousarray(bias, dtype=dtype))
+            self._weights[key] = weights
+        jit.depthwise(xp, *weights, offsets, acc)
+        return Taps.plain(acc)
 
     def _weight_matrix(self, dtype: np.dtype) -> np.ndarray:
         """``(groups, mg, taps [+ 1 bias column])`` in ``dtype``, cached."""

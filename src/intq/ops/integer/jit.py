@@ -1,4 +1,5 @@
-"""Compiled loops for the fast path's elementwise epilogues, when numba is installed.
+"""Compiled loops for the fast path's elementwise epilogues and depthwise convolutions, when
+numba is installed.
 
 The fast path computes accumulators with float BLAS (exact, see ``exact_float``); what follows
 them, the requantization and the residual add, is elementwise. In NumPy each of its steps is
@@ -9,6 +10,9 @@ faster. The loops do exactly the NumPy path's arithmetic, element by element, in
 float64 (no fast-math: no reassociation, no contraction that could change a rounding), so they
 are exact under the same conditions (``Rescale.float_exact``) and their results are the same
 integers on every machine; ``tests/ops/integer/test_jit.py`` checks them against the reference.
+Depthwise convolutions (BLAS has no use for them) are one vectorised pass per kernel tap over
+each sample's plane, in float32 or int32 where every partial sum is exact, so the order of the
+additions does not matter; ``tests/ops/integer/test_prepared_kernels.py`` checks them.
 
 ``INTQ_JIT=0`` in the environment turns the loops off (the NumPy path runs instead); so does a
 missing or broken numba. Compilation happens once per argument types, on first use, and is
@@ -95,6 +99,28 @@ if _numba is not None:
                 o[c] = np.int64(min(max(v, bottom), top)) + base
 
     @_jit
+    def _depthwise(xp, w, bias, offsets, out):  # pragma: no cover - compiled
+        # Each tap reads the sample's (phase-split, padded) plane at a fixed offset of the
+        # output position, so it is one vectorised pass over the whole grid, converting the
+        # input integers on the fly.
+        channels, count, rows, row = out.shape
+        taps = offsets.shape[0]
+        total = rows * row
+        for c in range(channels):
+            bc = bias[c]
+            wc = w[c]
+            for i in range(count):
+                src = xp[i, c]
+                acc = out[c, i].reshape(total)
+                for k in range(total):
+                    acc[k] = bc
+                for t in range(taps):
+                    wv = wc[t]
+                    tap = src[offsets[t]:offsets[t] + total]
+                    for k in range(total):
+                        acc[k] += wv * tap[k]
+
+    @_jit
     def _pair_lookup(a, b, table, out):  # pragma: no cover - compiled
         for i in range(out.size):
             out[i] = table[(np.int64(a[i]) << 8) | np.int64(b[i])]
@@ -121,6 +147,17 @@ def rescale_channels_last(acc: np.ndarray, low: np.ndarray, high: np.ndarray,
     """The same rescale for a 2-D accumulator ``acc`` ``(rows, channels)`` whose channels are
     its columns, into ``out`` of the same shape."""
     _rescale_channels_last(acc, low, high, scale, add, bottom, top, base, out)
+
+
+def depthwise(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, offsets: np.ndarray,
+              out: np.ndarray) -> None:
+    """A depthwise convolution with bias: ``out[c, i].flat[p] = bias[c] + sum_t w[c, t] *
+    xp[i, c, offsets[t] + p]`` in ``out``'s dtype (float32 or int32, as ``w`` and ``bias``:
+    exact when every partial sum is, which the caller proves), for every position ``p`` of
+    the ``(rows, row)`` grids of ``out`` ``(C, count, rows, row)``; ``xp`` ``(count, C, L)``
+    holds each sample's input planes laid out so that tap ``t`` of output ``p`` is at
+    ``offsets[t] + p`` (``conv_kernel.ConvKernel._depthwise_compiled``)."""
+    _depthwise(xp, w, bias, offsets, out)
 
 
 def pair_lookup(a: np.ndarray, b: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:

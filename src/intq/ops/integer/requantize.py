@@ -143,6 +143,13 @@ class Rescale:
             # the reference refuses some accumulators of these bounds: leave it to decide
             return None
         low, high = self.limits(bounds)
+        if dtype.kind in "iu":
+            # accumulators of an integer dtype lie within its range, and a limit beyond it
+            # rescales like the range's end (all accumulators past a limit rescale alike):
+            # clip the limits into the range so they do not overflow the dtype
+            info = np.iinfo(dtype)
+            low = [min(max(v, int(info.min)), int(info.max)) for v in low]
+            high = [min(max(v, int(info.min)), int(info.max)) for v in high]
         widest = (min(low), max(high))
         if self.float_exact([max(-widest[0], widest[1])]):
             return RescalePlan(True, tuple(np.array(v, dtype=dtype) for v in widest))
