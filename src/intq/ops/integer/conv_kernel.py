@@ -21,10 +21,11 @@ int64. When no plan applies it runs the two ops one after the other, so results 
 are those of the unfused ops. Temporaries (gathered windows, accumulators, the float64
 rescale) come from the calling thread's scratch arena (``scratch``), not fresh allocations.
 
-Depthwise convolutions (one input channel per group) accumulate one kernel tap at a time in
-float32 (exact under the same 2^24 bound), else in int32 as ``evaluate_fast`` does: with
-numba, in a compiled loop over each sample's padded plane (``_depthwise_compiled``), else in
-NumPy on a float32 copy of the padded chunk.
+Convolutions with one input channel per group (depthwise, or a single-channel stem) accumulate
+one kernel tap at a time in float32 (exact under the same 2^24 bound), else in int32 (float64
+for a single group) as ``evaluate_fast`` does: with numba, in a compiled loop over each
+sample's padded plane (``_direct_chunk``, 2-D), else, for depthwise ones, in NumPy on a
+float32 copy of the padded chunk.
 """
 
 from __future__ import annotations
@@ -283,7 +284,12 @@ class ConvKernel:
         n = x.shape[0]
         pos = math.prod(out)
         shift = self._shift(x.shape[2:], out) if self.shiftable else None
-        if self.depthwise:
+        if self.rank == 2 and self.cg == 1 and jit.enabled():
+            # one input channel per group (depthwise, or a single-channel stem): the
+            # compiled direct loop, BLAS would multiply matrices only kernel_size deep
+            per_sample = self.channels * max(pos, 1) * dtype.itemsize * 2
+            run = self._direct_chunk
+        elif self.depthwise:
             per_sample = x.shape[1] * max(pos, 1) * 8 * 2
             run = self._depthwise_chunk
         elif shift is not None:
@@ -509,8 +515,6 @@ class ConvKernel:
     def _depthwise_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype
                          ) -> Taps:
         count, rank, groups, mg = xc.shape[0], self.rank, self.groups, self.mg
-        if jit.enabled() and rank == 2 and mg == 1:
-            return self._depthwise_compiled(xc, out, dtype)
         size = groups * count * math.prod(out)
         view = self._windows(xc, out, dtype)  # (count, groups, *out, *kernel)
         weights = self._weight_matrix(dtype)  # (groups, mg, taps + bias)
@@ -533,8 +537,8 @@ class ConvKernel:
         return Taps.plain(acc.transpose(2, 0, 1, *range(3, 3 + rank)).reshape(
             self.channels, count, *out))
 
-    def _depthwise_compiled(self, xc: np.ndarray, out: list[int], dtype: np.dtype) -> Taps:
-        """One channel per group in 2-D, with ``jit.depthwise``. The chunk is zero padded and
+    def _direct_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype) -> Taps:
+        """One input channel per group in 2-D, with ``jit.depthwise``. The chunk is zero padded and
         split into the strides' phases (``sh x sw`` planes of ``hq x row``, in the input's
         dtype; one plane for stride 1), so that tap ``(th, tw)`` of the output at ``(r, k)``
         is element ``r * row + k`` of one phase shifted by ``(th * dh // sh) * row + tw * dw

@@ -106,11 +106,12 @@ if _numba is not None:
         channels, count, rows, row = out.shape
         taps = offsets.shape[0]
         total = rows * row
+        per_input = channels // xp.shape[1]
         for c in range(channels):
             bc = bias[c]
             wc = w[c]
             for i in range(count):
-                src = xp[i, c]
+                src = xp[i, c // per_input]
                 acc = out[c, i].reshape(total)
                 for k in range(total):
                     acc[k] = bc
@@ -151,10 +152,11 @@ def rescale_channels_last(acc: np.ndarray, low: np.ndarray, high: np.ndarray,
 
 def depthwise(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, offsets: np.ndarray,
               out: np.ndarray) -> None:
-    """A depthwise convolution with bias: ``out[c, i].flat[p] = bias[c] + sum_t w[c, t] *
-    xp[i, c, offsets[t] + p]`` in ``out``'s dtype (float32 or int32, as ``w`` and ``bias``:
+    """A convolution with one input channel per group (depthwise, or a single input channel)
+    with bias: ``out[c, i].flat[p] = bias[c] + sum_t w[c, t] * xp[i, c // (C / C_in),
+    offsets[t] + p]`` in ``out``'s dtype (float32 or int32, as ``w`` and ``bias``:
     exact when every partial sum is, which the caller proves), for every position ``p`` of
-    the ``(rows, row)`` grids of ``out`` ``(C, count, rows, row)``; ``xp`` ``(count, C, L)``
+    the ``(rows, row)`` grids of ``out`` ``(C, count, rows, row)``; ``xp`` ``(count, C_in, L)``
     holds each sample's input planes laid out so that tap ``t`` of output ``p`` is at
     ``offsets[t] + p`` (``conv_kernel.ConvKernel._depthwise_compiled``)."""
     _depthwise(xp, w, bias, offsets, out)
