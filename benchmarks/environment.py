@@ -8,7 +8,7 @@ import platform
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-PACKAGES = ("intq", "onnxruntime", "torch", "numpy", "onnx")
+PACKAGES = ("intq", "onnxruntime", "torch", "numpy", "numba", "onnx")
 INT8_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
 """The x86 features that decide which int8 kernels ONNX Runtime and PyTorch use."""
 

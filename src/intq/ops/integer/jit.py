@@ -30,6 +30,13 @@ NO_CLAMP = float(2**60)
 """An accumulator clamp that never binds: accumulators handed to the loops are < 2^53."""
 
 
+_UNLOADED: Any = object()
+_numba: Any = _UNLOADED
+"""numba once loaded (``None`` when it is off or missing); loaded on first use, so that
+``import intq`` stays light (numba and LLVM add about 60 MB and a second of start-up)."""
+_compiled: dict[str, Any] = {}
+
+
 def _load() -> Any:
     if os.environ.get("INTQ_JIT", "1").strip().lower() in ("0", "false", "no", "off"):
         return None
@@ -40,91 +47,93 @@ def _load() -> Any:
     return numba
 
 
-_numba = _load()
-
-
 def enabled() -> bool:
-    """Whether the compiled loops are in use."""
+    """Whether the compiled loops are in use (loads numba on the first call)."""
+    global _numba
+    if _numba is _UNLOADED:
+        _numba = _load()
     return _numba is not None
 
 
-if _numba is not None:
-    _jit = _numba.njit(nogil=True, cache=True)
+def _kernel(function: Any) -> Any:
+    """``function`` compiled by numba (once, cached on disk); only called when ``enabled()``."""
+    compiled = _compiled.get(function.__name__)
+    if compiled is None:
+        compiled = _numba.njit(nogil=True, cache=True)(function)
+        _compiled[function.__name__] = compiled
+    return compiled
 
-    @_jit
-    def _rescale_taps(y, channels, offsets, rows, row, width, low, high, scale, add, bottom,
-                      top, base, out):  # pragma: no cover - compiled
-        # Per output row: three blocks (the usual kernel height) in one loop, any other count
-        # summed into a row buffer first; written as simple loops over row slices, which LLVM
-        # vectorises (measured 0.4-0.9 ns per output).
-        count, taps = out.shape[0], offsets.shape[0]
-        sums = np.empty(width, dtype=np.float64)
-        for c in range(channels):
-            s, lo, hi = scale[c], low[c], high[c]
-            for i in range(count):
-                for r in range(rows):
-                    o = out[i, c, r * width:(r + 1) * width]
-                    start = r * row
-                    if taps == 3:
-                        y0 = y[c, i, start + offsets[0]:start + offsets[0] + width]
-                        y1 = y[channels + c, i, start + offsets[1]:start + offsets[1] + width]
-                        y2 = y[2 * channels + c, i,
-                               start + offsets[2]:start + offsets[2] + width]
-                        for w in range(width):
-                            a = np.float64(y0[w]) + np.float64(y1[w]) + np.float64(y2[w])
-                            v = min(max(a, lo), hi) * s + add
-                            o[w] = np.int64(min(max(v, bottom), top)) + base
-                        continue
-                    src = y[c, i, start + offsets[0]:start + offsets[0] + width]
+
+def _rescale_taps(y, channels, offsets, rows, row, width, low, high, scale, add, bottom,
+                  top, base, out):  # pragma: no cover - runs compiled
+    # Per output row: three blocks (the usual kernel height) in one loop, any other count
+    # summed into a row buffer first; written as simple loops over row slices, which LLVM
+    # vectorises (measured 0.4-0.9 ns per output).
+    count, taps = out.shape[0], offsets.shape[0]
+    sums = np.empty(width, dtype=np.float64)
+    for c in range(channels):
+        s, lo, hi = scale[c], low[c], high[c]
+        for i in range(count):
+            for r in range(rows):
+                o = out[i, c, r * width:(r + 1) * width]
+                start = r * row
+                if taps == 3:
+                    y0 = y[c, i, start + offsets[0]:start + offsets[0] + width]
+                    y1 = y[channels + c, i, start + offsets[1]:start + offsets[1] + width]
+                    y2 = y[2 * channels + c, i,
+                           start + offsets[2]:start + offsets[2] + width]
                     for w in range(width):
-                        sums[w] = np.float64(src[w])
-                    for t in range(1, taps):
-                        src = y[t * channels + c, i,
-                                start + offsets[t]:start + offsets[t] + width]
-                        for w in range(width):
-                            sums[w] += np.float64(src[w])
-                    for w in range(width):
-                        v = min(max(sums[w], lo), hi) * s + add
+                        a = np.float64(y0[w]) + np.float64(y1[w]) + np.float64(y2[w])
+                        v = min(max(a, lo), hi) * s + add
                         o[w] = np.int64(min(max(v, bottom), top)) + base
+                    continue
+                src = y[c, i, start + offsets[0]:start + offsets[0] + width]
+                for w in range(width):
+                    sums[w] = np.float64(src[w])
+                for t in range(1, taps):
+                    src = y[t * channels + c, i,
+                            start + offsets[t]:start + offsets[t] + width]
+                    for w in range(width):
+                        sums[w] += np.float64(src[w])
+                for w in range(width):
+                    v = min(max(sums[w], lo), hi) * s + add
+                    o[w] = np.int64(min(max(v, bottom), top)) + base
 
-    @_jit
-    def _rescale_channels_last(acc, low, high, scale, add, bottom, top, base,
-                               out):  # pragma: no cover - compiled
-        rows, channels = acc.shape
-        for r in range(rows):
-            a = acc[r]
-            o = out[r]
-            for c in range(channels):
-                v = min(max(np.float64(a[c]), low[c]), high[c]) * scale[c] + add
-                o[c] = np.int64(min(max(v, bottom), top)) + base
-
-    @_jit
-    def _depthwise(xp, w, bias, offsets, out):  # pragma: no cover - compiled
-        # Each tap reads the sample's (phase-split, padded) plane at a fixed offset of the
-        # output position, so it is one vectorised pass over the whole grid, converting the
-        # input integers on the fly.
-        channels, count, rows, row = out.shape
-        taps = offsets.shape[0]
-        total = rows * row
-        per_input = channels // xp.shape[1]
+def _rescale_channels_last(acc, low, high, scale, add, bottom, top, base,
+                           out):  # pragma: no cover - runs compiled
+    rows, channels = acc.shape
+    for r in range(rows):
+        a = acc[r]
+        o = out[r]
         for c in range(channels):
-            bc = bias[c]
-            wc = w[c]
-            for i in range(count):
-                src = xp[i, c // per_input]
-                acc = out[c, i].reshape(total)
-                for k in range(total):
-                    acc[k] = bc
-                for t in range(taps):
-                    wv = wc[t]
-                    tap = src[offsets[t]:offsets[t] + total]
-                    for k in range(total):
-                        acc[k] += wv * tap[k]
+            v = min(max(np.float64(a[c]), low[c]), high[c]) * scale[c] + add
+            o[c] = np.int64(min(max(v, bottom), top)) + base
 
-    @_jit
-    def _pair_lookup(a, b, table, out):  # pragma: no cover - compiled
-        for i in range(out.size):
-            out[i] = table[(np.int64(a[i]) << 8) | np.int64(b[i])]
+def _depthwise(xp, w, bias, offsets, out):  # pragma: no cover - runs compiled
+    # Each tap reads the sample's (phase-split, padded) plane at a fixed offset of the
+    # output position, so it is one vectorised pass over the whole grid, converting the
+    # input integers on the fly.
+    channels, count, rows, row = out.shape
+    taps = offsets.shape[0]
+    total = rows * row
+    per_input = channels // xp.shape[1]
+    for c in range(channels):
+        bc = bias[c]
+        wc = w[c]
+        for i in range(count):
+            src = xp[i, c // per_input]
+            acc = out[c, i].reshape(total)
+            for k in range(total):
+                acc[k] = bc
+            for t in range(taps):
+                wv = wc[t]
+                tap = src[offsets[t]:offsets[t] + total]
+                for k in range(total):
+                    acc[k] += wv * tap[k]
+
+def _pair_lookup(a, b, table, out):  # pragma: no cover - runs compiled
+    for i in range(out.size):
+        out[i] = table[(np.int64(a[i]) << 8) | np.int64(b[i])]
 
 
 def rescale_taps(y: np.ndarray, channels: int, offsets: np.ndarray, rows: int, row: int,
@@ -138,8 +147,8 @@ def rescale_taps(y: np.ndarray, channels: int, offsets: np.ndarray, rows: int, r
     channels, rows * width)`` the matching part of the output."""
     if row == width:  # rows are contiguous in y and out: one long row per sample and channel
         rows, row, width = 1, rows * row, rows * width
-    _rescale_taps(y, channels, offsets, rows, row, width, low, high, scale, add, bottom, top,
-                  base, out)
+    _kernel(_rescale_taps)(y, channels, offsets, rows, row, width, low, high, scale, add,
+                           bottom, top, base, out)
 
 
 def rescale_channels_last(acc: np.ndarray, low: np.ndarray, high: np.ndarray,
@@ -147,7 +156,7 @@ def rescale_channels_last(acc: np.ndarray, low: np.ndarray, high: np.ndarray,
                           out: np.ndarray) -> None:
     """The same rescale for a 2-D accumulator ``acc`` ``(rows, channels)`` whose channels are
     its columns, into ``out`` of the same shape."""
-    _rescale_channels_last(acc, low, high, scale, add, bottom, top, base, out)
+    _kernel(_rescale_channels_last)(acc, low, high, scale, add, bottom, top, base, out)
 
 
 def depthwise(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, offsets: np.ndarray,
@@ -159,10 +168,10 @@ def depthwise(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, offsets: np.ndarr
     the ``(rows, row)`` grids of ``out`` ``(C, count, rows, row)``; ``xp`` ``(count, C_in, L)``
     holds each sample's input planes laid out so that tap ``t`` of output ``p`` is at
     ``offsets[t] + p`` (``conv_kernel.ConvKernel._depthwise_compiled``)."""
-    _depthwise(xp, w, bias, offsets, out)
+    _kernel(_depthwise)(xp, w, bias, offsets, out)
 
 
 def pair_lookup(a: np.ndarray, b: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:
     """``out[i] = table[byte(a[i]) * 256 + byte(b[i])]`` over flat arrays of one size, ``a``
     and ``b`` given as their ``uint8`` views."""
-    _pair_lookup(a, b, table, out)
+    _kernel(_pair_lookup)(a, b, table, out)
