@@ -140,3 +140,31 @@ def needs_range(ranges: Sequence[IntRange | None], index: int, what: str) -> Int
     if r is None:
         raise ValueError(f"{what} must be an integer tensor with a known range")
     return r
+
+
+def as_rows(a: np.ndarray, axis: int) -> np.ndarray:
+    """``a`` as contiguous rows ``(-1, a.shape[axis])``, ``axis`` moved last."""
+    moved = np.moveaxis(a, axis, -1)
+    return np.ascontiguousarray(moved).reshape(-1, moved.shape[-1])
+
+
+def checked_rows(q: Any, axis: int, n: int | None, in_bits: int) -> np.ndarray | None:
+    """``as_rows(q, axis)`` when ``q`` is a non-empty integer array whose ``axis`` exists
+    (with ``n`` values, unless ``None``) and whose values lie in the signed ``in_bits``
+    range, else ``None``: for compiled row kernels, which leave every other input to their
+    op's reference (and its errors)."""
+    if (not isinstance(q, np.ndarray) or q.dtype.kind not in "iu" or q.dtype == np.uint64
+            or q.size == 0 or not -q.ndim <= axis < q.ndim
+            or (n is not None and q.shape[axis] != n)):
+        return None
+    lo, hi = int_range(in_bits, True)
+    if q.min() < lo or q.max() > hi:
+        return None
+    return as_rows(q, axis)
+
+
+def from_rows(rows: np.ndarray, shape: tuple[int, ...], axis: int) -> np.ndarray:
+    """The inverse of ``as_rows`` for an array of ``shape``."""
+    moved = list(shape)
+    moved.append(moved.pop(axis))
+    return np.moveaxis(rows.reshape(moved), -1, axis)

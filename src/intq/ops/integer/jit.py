@@ -1,5 +1,5 @@
-"""Compiled loops for the fast path's elementwise epilogues and depthwise convolutions, when
-numba is installed.
+"""Compiled loops for the fast path's elementwise epilogues, depthwise convolutions and the
+row-wise integer layer norm and softmax, when numba is installed.
 
 The fast path computes accumulators with float BLAS (exact, see ``exact_float``); what follows
 them, the requantization and the residual add, is elementwise. In NumPy each of its steps is
@@ -13,6 +13,8 @@ integers on every machine; ``tests/ops/integer/test_jit.py`` checks them against
 Depthwise convolutions (BLAS has no use for them) are one vectorised pass per kernel tap over
 each sample's plane, in float32 or int32 where every partial sum is exact, so the order of the
 additions does not matter; ``tests/ops/integer/test_prepared_kernels.py`` checks them.
+Layer norm and softmax repeat the reference's int64 operations row by row (integers, so the
+same on every machine; ``test_layernorm.py`` and ``test_softmax.py`` check them).
 
 ``INTQ_JIT=0`` in the environment turns the loops off (the NumPy path runs instead); so does a
 missing or broken numba. Compilation happens once per argument types, on first use, and is
@@ -131,6 +133,88 @@ def _depthwise(xp, w, bias, offsets, out):  # pragma: no cover - runs compiled
                 for k in range(total):
                     acc[k] += wv * tap[k]
 
+def _layernorm_rows(q, gain, bias, row_bits, max_left_shift, eps, frac_shift, out_shift, lo,
+                    hi, out):  # pragma: no cover - runs compiled
+    # quant.nonlinear.layernorm.i_layernorm, one row at a time, in int64 with the same
+    # rounding (round_half_up_shift: (x >> k) + bit k-1 of x) and the same i_sqrt iteration
+    rows, n = q.shape
+    d = np.empty(n, dtype=np.int64)
+    for r in range(rows):
+        total = np.int64(0)
+        for j in range(n):
+            total += np.int64(q[r, j])
+        widest = np.int64(0)
+        for j in range(n):
+            d[j] = n * np.int64(q[r, j]) - total
+            widest = max(widest, abs(d[j]))
+        length = 0
+        while widest > 0:
+            widest >>= 1
+            length += 1
+        shift = max(length - row_bits, -max_left_shift)
+        right, left = max(shift, 0), max(-shift, 0)
+        squares = np.int64(0)
+        for j in range(n):
+            v = d[j]
+            if right > 0:
+                v = (v >> right) + ((v >> (right - 1)) & 1)
+            d[j] = v << left
+            squares += d[j] * d[j]
+        k = min(2 * (shift + max_left_shift), 62)
+        e = np.int64(eps)
+        if k > 0:
+            e = (e >> k) + ((e >> (k - 1)) & 1)
+        value = squares + e
+        bits = 0
+        rest = value
+        while rest > 0:
+            rest >>= 1
+            bits += 1
+        root = np.int64(1) << ((bits + 1) >> 1)
+        while True:
+            step = (root + value // max(root, 1)) >> 1
+            if step >= root:
+                break
+            root = step
+        inverse = (np.int64(1) << 61) // root if root > 0 else np.int64(0)
+        for j in range(n):
+            x = d[j] * inverse
+            x = (x >> frac_shift) + ((x >> (frac_shift - 1)) & 1)
+            y = x * gain[j] + bias[j]
+            if out_shift > 0:
+                y = (y >> out_shift) + ((y >> (out_shift - 1)) & 1)
+            out[r, j] = min(max(y, lo), hi)
+
+
+def _softmax_rows(q, drop, in_lo, in_clamp, m, k, poly_b, poly_c, frac_bits, zero_shift,
+                  out_bits, out):  # pragma: no cover - runs compiled
+    # quant.nonlinear.softmax.i_softmax (with exp.i_exp), one row at a time, in int64
+    rows, n = q.shape
+    e = np.empty(n, dtype=np.int64)
+    top = (np.int64(1) << out_bits) - 1
+    for r in range(rows):
+        peak = np.int64(in_lo)
+        for j in range(n):
+            if not drop[r, j]:
+                peak = max(peak, np.int64(q[r, j]))
+        total = np.int64(0)
+        for j in range(n):
+            if drop[r, j]:
+                e[j] = 0
+                continue
+            x = max(min(np.int64(q[r, j]) - peak, 0), -in_clamp) * m
+            t = (x >> k) + ((x >> (k - 1)) & 1) if k > 0 else x
+            z = (-t) >> frac_bits
+            p = t + (z << frac_bits)
+            y = (p + poly_b) * (p + poly_b) + poly_c
+            s = min(z, zero_shift)
+            e[j] = (y >> s) + ((y >> (s - 1)) & 1) if s > 0 else y
+            total += e[j]
+        scale = max(2 * total, 1)
+        for j in range(n):
+            out[r, j] = min(((e[j] << (out_bits + 1)) + total) // scale, top)
+
+
 def _pair_lookup(a, b, table, out):  # pragma: no cover - runs compiled
     for i in range(out.size):
         out[i] = table[(np.int64(a[i]) << 8) | np.int64(b[i])]
@@ -169,6 +253,27 @@ def depthwise(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, offsets: np.ndarr
     holds each sample's input planes laid out so that tap ``t`` of output ``p`` is at
     ``offsets[t] + p`` (``conv_kernel.ConvKernel._depthwise_compiled``)."""
     _kernel(_depthwise)(xp, w, bias, offsets, out)
+
+
+def layernorm_rows(q: np.ndarray, gain: np.ndarray, bias: np.ndarray, row_bits: int,
+                   max_left_shift: int, eps: int, frac_shift: int, out_shift: int, lo: int,
+                   hi: int, out: np.ndarray) -> None:
+    """``quant.nonlinear.layernorm.i_layernorm`` over the rows of ``q`` ``(rows, n)``
+    (integers already checked to lie in the plan's input range), saturated to ``[lo, hi]``
+    into ``out`` (``frac_shift`` = RECIPROCAL_BITS - NORM_FRAC_BITS > 0): the same int64
+    operations, so the same integers."""
+    _kernel(_layernorm_rows)(q, gain, bias, row_bits, max_left_shift, eps, frac_shift,
+                             out_shift, lo, hi, out)
+
+
+def softmax_rows(q: np.ndarray, drop: np.ndarray, in_lo: int, exp: Any, frac_bits: int,
+                 zero_shift: int, out_bits: int, out: np.ndarray) -> None:
+    """``quant.nonlinear.softmax.i_softmax`` over the rows of ``q`` ``(rows, n)`` (integers
+    already checked to lie in ``[in_lo, ...]``), ``drop`` marking the positions left out (the
+    minimum value or masked), with the ``ExpPlan`` ``exp``: the same int64 operations, so the
+    same integers."""
+    _kernel(_softmax_rows)(q, drop, in_lo, exp.in_clamp, exp.m, exp.k, exp.poly_b, exp.poly_c,
+                           frac_bits, zero_shift, out_bits, out)
 
 
 def pair_lookup(a: np.ndarray, b: np.ndarray, table: np.ndarray, out: np.ndarray) -> None:

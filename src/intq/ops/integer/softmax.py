@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from intq.ir.graph import TensorType
-from intq.ops.integer.base import IntegerOp, needs_range
+from intq.ops.integer import jit
+from intq.ops.integer.base import IntegerOp, as_rows, checked_rows, from_rows, needs_range
 from intq.ops.integer.ranges import IntRange
 from intq.ops.registry import REQUIRED, register
 from intq.quant.dyadic import PRODUCT_LIMIT
 from intq.quant.fixedpoint import storage_dtype
-from intq.quant.nonlinear.exp import EXP_FRAC_BITS, POLY_A, ExpPlan
+from intq.quant.nonlinear.exp import EXP_FRAC_BITS, POLY_A, ZERO_SHIFT, ExpPlan
 from intq.quant.nonlinear.softmax import SoftmaxPlan, i_softmax
 
 _STEP = math.log(2) / (1 << EXP_FRAC_BITS)
@@ -62,6 +63,28 @@ class IntSoftmax(IntegerOp):
     def evaluate(self, attrs: dict[str, Any], q: np.ndarray, mask: np.ndarray | None = None
                  ) -> list[np.ndarray]:
         return [i_softmax(q, softmax_plan(attrs), attrs["axis"], mask)]
+
+    def evaluate_fast(self, attrs: dict[str, Any], q: np.ndarray, mask: np.ndarray | None = None
+                      ) -> list[np.ndarray]:
+        """The reference's integers from ``jit.softmax_rows`` (one compiled pass per row);
+        anything the reference would reject, and everything without numba, runs the
+        reference."""
+        plan, axis = softmax_plan(attrs), attrs["axis"]
+        rows = checked_rows(q, axis, None, plan.in_bits) if jit.enabled() else None
+        if rows is None or (mask is not None and (not isinstance(mask, np.ndarray)
+                                                  or mask.dtype != np.bool_)):
+            return self.evaluate(attrs, q, mask)
+        drop = q == -(1 << (plan.in_bits - 1))
+        if mask is not None:
+            try:
+                drop |= np.broadcast_to(mask, q.shape)
+            except ValueError:
+                return self.evaluate(attrs, q, mask)
+        out = np.empty(rows.shape, dtype=storage_dtype(plan.out_bits, False))
+        jit.softmax_rows(rows, as_rows(drop, axis),
+                         -(1 << (plan.in_bits - 1)), plan.exp, EXP_FRAC_BITS, ZERO_SHIFT,
+                         plan.out_bits, out)
+        return [from_rows(out, q.shape, axis)]
 
     def infer(self, attrs: dict[str, Any], types: Sequence[TensorType | None],
               consts: Sequence[np.ndarray | None]) -> list[TensorType]:
