@@ -3,7 +3,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from intq.ir.graph import TensorType
+from intq.ir.graph import Graph, TensorType
+from intq.ops import get_op
+from intq.ops.registry import normalize_attrs
+from intq.runtime.executor import execute
 
 from .ort_reference import check_op, infer_types
 
@@ -30,6 +33,42 @@ def test_max_pool_matches_ort(case):
     attrs, spatial = case
     x = rng.standard_normal((2, 3, *spatial)).astype(np.float32)
     check_op("MaxPool", [x], attrs, num_outputs=2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pool_cases(), st.sampled_from([np.float32, np.int8, np.uint8, np.int32]))
+def test_max_pool_without_indices_gives_the_same_maxima(case, dtype):
+    """``evaluate_first`` (what the executors call when Indices is omitted) returns exactly
+    ``evaluate``'s first output."""
+    attrs, spatial = case
+    x = (rng.standard_normal((2, 3, *spatial)) * 50).astype(dtype)
+    opdef = get_op("MaxPool")
+    ir_attrs = normalize_attrs("MaxPool", attrs)
+    (first,) = opdef.evaluate_first(ir_attrs, x)
+    want = opdef.evaluate(ir_attrs, x)[0]
+    assert first.dtype == want.dtype and first.tobytes() == want.tobytes()
+
+
+def test_executors_skip_an_omitted_max_pool_indices_output(monkeypatch):
+    """With Indices omitted both paths run ``evaluate_first``; named, both outputs come."""
+    x = rng.integers(-100, 100, (2, 3, 6, 6)).astype(np.int8)
+    attrs = normalize_attrs("MaxPool", dict(kernel_shape=[2, 2], strides=[2, 2]))
+    opdef, calls = get_op("MaxPool"), []
+    first = opdef.evaluate_first
+    monkeypatch.setattr(opdef, "evaluate_first", lambda *a: calls.append(1) or first(*a))
+    for outputs, used in ((["y", ""], 2), (["y", "i"], 0)):
+        calls.clear()
+        graph = Graph("pool")
+        graph.add_input("x", "int8", (2, 3, 6, 6))
+        graph.add_node("MaxPool", ["x"], outputs, attrs=attrs)
+        graph.outputs = [o for o in outputs if o]
+        for fast in (False, True):
+            got = execute(graph, {"x": x}, fast=fast)
+            want = get_op("MaxPool").evaluate(attrs, x)
+            assert got["y"].tobytes() == want[0].tobytes()
+            if "i" in outputs:
+                assert got["i"].tobytes() == want[1].tobytes()
+        assert len(calls) == used
 
 
 @settings(max_examples=60, deadline=None)

@@ -63,11 +63,7 @@ class MaxPool(WindowPool):
     num_outputs = 2
 
     def evaluate(self, attrs: dict[str, Any], x: np.ndarray) -> list[np.ndarray]:
-        view = self.view(x, attrs, _lowest(x.dtype))
-        taps = _taps(view, x.ndim - 2)
-        best = taps[0].copy()
-        for tap in taps[1:]:
-            np.maximum(best, tap, out=best)
+        best, taps = self._maxima(attrs, x)
         inside = _taps(self.view(np.ones((1, 1, *x.shape[2:]), dtype=bool), attrs, False),
                        x.ndim - 2)
         first = np.full(best.shape, len(taps) - 1, dtype=np.int32)
@@ -75,6 +71,20 @@ class MaxPool(WindowPool):
             hit = (taps[index] == best) & inside[index]
             first = np.where(hit, np.int32(index), first)
         return [best, _flat_indices(first, x.shape, attrs)]
+
+    def evaluate_first(self, attrs: dict[str, Any], x: np.ndarray) -> list[np.ndarray]:
+        """The maxima alone, for nodes whose Indices output is omitted (the executors call
+        it then: finding the indices costs several times the maxima)."""
+        return [self._maxima(attrs, x)[0]]
+
+    def _maxima(self, attrs: dict[str, Any], x: np.ndarray
+                ) -> tuple[np.ndarray, list[np.ndarray]]:
+        view = self.view(x, attrs, _lowest(x.dtype))
+        taps = _taps(view, x.ndim - 2)
+        best = taps[0].copy()
+        for tap in taps[1:]:
+            np.maximum(best, tap, out=best)
+        return best, taps
 
 
 def _flat_indices(best_tap: np.ndarray, x_shape: Sequence[int], attrs: dict[str, Any]
