@@ -161,6 +161,8 @@ class ConvKernel:
         # (and rows of at least SHIFT_MIN_DEPTH taps: BLAS is slow on shallower ones)
         self.shiftable = (rank == 2 and groups == 1 and kernel[0] > 1
                           and kernel[1] * self.cg >= SHIFT_MIN_DEPTH)
+        # 1x1 convolutions without padding multiply each sample's channels directly
+        self.pointwise = groups == 1 and self.taps == self.cg and not any(attrs["pads"])
 
     # ---- bounds ------------------------------------------------------------------------------
     def accepts(self, x: Any) -> bool:
@@ -292,6 +294,9 @@ class ConvKernel:
         elif self.depthwise:
             per_sample = x.shape[1] * max(pos, 1) * 8 * 2
             run = self._depthwise_chunk
+        elif self.pointwise:
+            per_sample = (self.cg + 1 + self.channels) * max(pos, 1) * dtype.itemsize
+            run = self._pointwise_chunk
         elif shift is not None:
             phases = len({phase for phase, _ in self._row_blocks()})
             per_sample = phases * (self.kernel[1] * self.cg + 1) * shift * out[1] \
@@ -329,6 +334,25 @@ class ConvKernel:
             groups, self.mg, columns)
         np.matmul(weights, cols, out=acc)
         return Taps.plain(acc.reshape(self.channels, count, *cols_out))
+
+    def _pointwise_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype) -> Taps:
+        """A 1x1 convolution as one batched matmul, ``(channels, cin [+ 1]) @ (count, cin
+        [+ ones], positions)``: no transposing gather, and the result is already each
+        sample's output planes (``Taps`` takes it as a channel-major view)."""
+        count, cin = xc.shape[:2]
+        src = xc[(slice(None), slice(None), *(slice(None, None, s) for s in self.strides))]
+        pos = math.prod(out)
+        weights = self._weight_matrix(dtype)[0]
+        depth = weights.shape[1]
+        xf = scratch("conv.cols", count * depth * pos, dtype).reshape(count, depth, pos)
+        xf[:, :cin].reshape(count, cin, *out)[...] = src[(Ellipsis, *(slice(0, o) for o in out))]
+        if depth > cin:
+            xf[:, cin] = 1
+        y = scratch("conv.acc", count * self.channels * pos, dtype).reshape(
+            count, self.channels, pos)
+        np.matmul(weights, xf, out=y)
+        row = out[-1] if out else 1
+        return Taps(y.transpose(1, 0, 2), self.channels, _NO_OFFSET, pos // max(row, 1), row)
 
     def _shift(self, spatial: tuple[int, ...], out: list[int]) -> int | None:
         """The rows ``Hp`` of the planes a shifted-block chunk computes on, or ``None`` when
