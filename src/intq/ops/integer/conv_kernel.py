@@ -102,6 +102,18 @@ class Taps(NamedTuple):
 _NO_OFFSET = np.zeros(1, dtype=np.int64)
 
 
+class ShiftLayout(NamedTuple):
+    """How ``ConvKernel._shift_chunk`` lays out inputs of one spatial shape: the planes' rows
+    ``height``; per row phase ``(phase, r0, r1)``, the plane rows that read the input; per
+    kernel column ``(w0, w1)``, the output columns that read the input; the blocks' element
+    offsets (``Taps.offsets``)."""
+
+    height: int
+    phases: list[tuple[int, int, int]]
+    columns: list[tuple[int, int]]
+    offsets: np.ndarray
+
+
 def _inside(first: int, step: int, size: int, count: int) -> tuple[int, int]:
     """``(lo, hi)``: the indices ``k < count`` with ``0 <= first + step * k < size`` (a
     range, empty as ``(lo, lo)``)."""
@@ -156,7 +168,7 @@ class ConvKernel:
         self.w, self.b = w, b
         self._weights: dict[Any, Any] = {}
         self._grids: dict[tuple[int, ...], Any] = {}
-        self._shifts: dict[tuple[int, ...], int | None] = {}
+        self._shifts: dict[tuple[int, ...], ShiftLayout | None] = {}
         # 2-D convolutions with taller-than-one kernels may run as shifted blocks
         # (and rows of at least SHIFT_MIN_DEPTH taps: BLAS is slow on shallower ones)
         self.shiftable = (rank == 2 and groups == 1 and kernel[0] > 1
@@ -298,9 +310,8 @@ class ConvKernel:
             per_sample = (self.cg + 1 + self.channels) * max(pos, 1) * dtype.itemsize
             run = self._pointwise_chunk
         elif shift is not None:
-            phases = len({phase for phase, _ in self._row_blocks()})
-            per_sample = phases * (self.kernel[1] * self.cg + 1) * shift * out[1] \
-                * dtype.itemsize
+            per_sample = len(shift.phases) * (self.kernel[1] * self.cg + 1) * shift.height \
+                * out[1] * dtype.itemsize
             run = self._shift_chunk
         else:
             per_sample = self.groups * (self.taps + 1) * max(pos, 1) * dtype.itemsize
@@ -354,14 +365,24 @@ class ConvKernel:
         row = out[-1] if out else 1
         return Taps(y.transpose(1, 0, 2), self.channels, _NO_OFFSET, pos // max(row, 1), row)
 
-    def _shift(self, spatial: tuple[int, ...], out: list[int]) -> int | None:
-        """The rows ``Hp`` of the planes a shifted-block chunk computes on, or ``None`` when
-        they waste too much (``SHIFT_WASTE``) for this input shape."""
+    def _shift(self, spatial: tuple[int, ...], out: list[int]) -> ShiftLayout | None:
+        """The layout of ``_shift_chunk`` for inputs of this spatial shape, or ``None`` when
+        its planes waste too many rows (``SHIFT_WASTE``); computed once per shape."""
         key = tuple(spatial)
         if key not in self._shifts:
-            height = out[0] + max(shift for _, shift in self._row_blocks())
-            fits = out[1] > 0 and height <= SHIFT_WASTE * max(out[0], 1)
-            self._shifts[key] = height if fits else None
+            blocks = self._row_blocks()
+            height, width = out[0] + max(shift for _, shift in blocks), out[1]
+            layout = None
+            if width > 0 and height <= SHIFT_WASTE * max(out[0], 1):
+                (sh, sw), (top, left) = self.strides, self.pads
+                phases = [(phase, *_inside(phase - top, sh, spatial[0], height))
+                          for phase in sorted({phase for phase, _ in blocks})]
+                columns = [_inside(j * self.dilations[1] - left, sw, spatial[1], width)
+                           for j in range(self.kernel[1])]
+                offsets = np.array([blocks[t][1] * width for t in self._block_order()],
+                                   dtype=np.int64)
+                layout = ShiftLayout(height, phases, columns, offsets)
+            self._shifts[key] = layout
         return self._shifts[key]
 
     def _row_blocks(self) -> list[tuple[int, int]]:
@@ -390,28 +411,31 @@ class ConvKernel:
         count, cin = xc.shape[:2]
         kw, dw = self.kernel[1], self.dilations[1]
         (sh, sw), (top, left) = self.strides, self.pads
-        height, width = self._shift(xc.shape[2:], out), out[1]
+        layout = self._shift(xc.shape[2:], out)
+        height, width = layout.height, out[1]
         size = count * height * width
-        blocks = self._row_blocks()
-        order = self._block_order()
-        phases = sorted({phase for phase, _ in blocks})
         weights = self._shift_weights(dtype)
         depth = weights[0].shape[1]
-        z = scratch("conv.cols", len(phases) * depth * size, dtype).reshape(
-            len(phases), depth, size)
+        z = scratch("conv.cols", len(layout.phases) * depth * size, dtype).reshape(
+            len(layout.phases), depth, size)
         y = scratch("conv.acc", self.kernel[0] * self.channels * size, dtype).reshape(
             -1, size)
         source = xc.swapaxes(0, 1)
         first = 0
-        for p, phase in enumerate(phases):
-            r0, r1 = _inside(phase - top, sh, xc.shape[2], height)
-            for j in range(kw):
+        for p, (phase, r0, r1) in enumerate(layout.phases):
+            for j, (w0, w1) in enumerate(layout.columns):
                 plane = z[p, j * cin:(j + 1) * cin].reshape(cin, count, height, width)
-                w0, w1 = _inside(j * dw - left, sw, xc.shape[3], width)
-                plane[:, :, :r0] = 0
-                plane[:, :, r1:] = 0
-                plane[:, :, r0:r1, :w0] = 0
-                plane[:, :, r0:r1, w1:] = 0
+                # zero what reads padding (only the non-empty parts: fewer NumPy calls)
+                if r0:
+                    plane[:, :, :r0] = 0
+                if r1 < height:
+                    plane[:, :, r1:] = 0
+                if w0:
+                    plane[:, :, r0:r1, :w0] = 0
+                if w1 < width:
+                    plane[:, :, r0:r1, w1:] = 0
+                if r1 == r0 or w1 == w0:
+                    continue
                 row, col = phase - top + sh * r0, j * dw - left + sw * w0
                 plane[:, :, r0:r1, w0:w1] = source[
                     :, :, row:row + sh * (r1 - r0 - 1) + 1:sh,
@@ -421,9 +445,8 @@ class ConvKernel:
             rows = weights[p].shape[0]
             np.matmul(weights[p], z[p], out=y[first:first + rows])
             first += rows
-        offsets = np.array([blocks[t][1] * width for t in order], dtype=np.int64)
-        return Taps(y.reshape(-1, count, height * width), self.channels, offsets, out[0],
-                    width)
+        return Taps(y.reshape(-1, count, height * width), self.channels, layout.offsets,
+                    out[0], width)
 
     def _shift_weights(self, dtype: np.dtype) -> list[np.ndarray]:
         """``W'`` of ``_shift_chunk`` in ``dtype``, one matrix per row phase ``(its kernel
