@@ -18,7 +18,9 @@ same on every machine; ``test_layernorm.py`` and ``test_softmax.py`` check them)
 
 ``INTQ_JIT=0`` in the environment turns the loops off (the NumPy path runs instead); so does a
 missing or broken numba. Compilation happens once per argument types, on first use, and is
-cached on disk by numba.
+cached on disk by numba (next to this file, or in ``NUMBA_CACHE_DIR``): the first run of a
+CNN on a fresh machine spends about 2 s compiling, later processes load the cache in well
+under a second.
 """
 
 from __future__ import annotations
