@@ -7,7 +7,7 @@ integer kernel, export rule live on the same class), so adding an op touches one
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -33,6 +33,10 @@ class OpDef:
     num_outputs: ClassVar[int] = 1
     shape_inputs: ClassVar[tuple[int, ...]] = ()
     """Indices of integer inputs whose values steer the output shape (Reshape's shape...)."""
+    evaluate_first: Callable[..., list[np.ndarray]] | None = None
+    """Optional ``(attrs, *inputs) -> [first output]``, exactly ``evaluate``'s first output,
+    for ops with costly trailing outputs (MaxPool's Indices): both executors call it for a
+    node whose other outputs are omitted."""
 
     def evaluate(self, attrs: dict[str, Any], *inputs: np.ndarray | None) -> list[np.ndarray]:
         """Float (or integer-shape) reference computation with ONNX semantics."""

@@ -98,9 +98,8 @@ def execute(graph: Graph, feeds: Mapping[str, np.ndarray], outputs: Sequence[str
         opdef = get_op(node.op, node.name)
         args = [env[i] if i else None for i in node.inputs]
         evaluate = opdef.evaluate_fast if fast else opdef.evaluate
-        if not any(node.outputs[1:]):
-            # ops that can skip their omitted trailing outputs (MaxPool's Indices)
-            evaluate = getattr(opdef, "evaluate_first", evaluate)
+        if opdef.evaluate_first is not None and not any(node.outputs[1:]):
+            evaluate = opdef.evaluate_first  # omitted trailing outputs are not computed
         results = evaluate(node.attrs, *args)
         for name, array in zip(node.outputs, results):
             if name:
@@ -213,9 +212,8 @@ class FastPlan:
     def _kernel(self, node: Node, attrs: dict[str, Any], graph: Graph
                 ) -> tuple[Callable[..., list[np.ndarray]], tuple[str, ...]]:
         opdef = get_op(node.op, node.name)
-        first_only = getattr(opdef, "evaluate_first", None)
-        if first_only is not None and not any(node.outputs[1:]):
-            return functools.partial(first_only, attrs), tuple(node.inputs)
+        if opdef.evaluate_first is not None and not any(node.outputs[1:]):
+            return functools.partial(opdef.evaluate_first, attrs), tuple(node.inputs)
         prepare = getattr(opdef, "prepare_fast", None)
         if prepare is not None:
             inputs = list(node.inputs)

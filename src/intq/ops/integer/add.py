@@ -126,8 +126,9 @@ class PairTable:
     """IntAdd of two 8-bit tensors as one lookup: the output for every pair of input bytes,
     computed once per pair of dtypes by the reference itself, indexed by
     ``byte(x_1) * 256 + byte(x_2)``. Exact by construction; three narrow passes instead of
-    the float64 chain, or one compiled loop (``jit``) for inputs of one shape. Other inputs (wider dtypes, or multipliers so wide that the reference
-    would refuse some byte pair) run ``evaluate_fast``."""
+    the float64 chain, or one compiled loop (``jit``) for inputs of one shape. Other inputs
+    (wider dtypes, or multipliers so wide that the reference would refuse some byte pair)
+    run ``evaluate_fast``."""
 
     def __init__(self, op: IntAdd, attrs: dict[str, Any]) -> None:
         self.op, self.attrs = op, attrs

@@ -120,6 +120,27 @@ def _inside(first: int, step: int, size: int, count: int) -> tuple[int, int]:
     lo = min(max(-(first // step), 0), count)
     hi = min(max(-((first - size) // step), 0), count)
     return lo, max(lo, hi)
+
+
+def _split_phases(xc: np.ndarray, pads: list[int], strides: list[int],
+                  planes: np.ndarray) -> None:
+    """Fill ``planes`` ``(count, C, *strides, *sizes)`` with the chunk zero padded by
+    ``pads`` (at the start of each axis) and split into its strides' phases:
+    ``planes[i, c, *a, *k] = xpad[i, c, *(a + s * k)]``, zero outside ``xc``; one strided
+    copy per phase."""
+    planes.fill(0)
+    sizes = planes.shape[2 + len(strides):]
+    for phase in np.ndindex(*strides):
+        spans = [_inside(a - p, s, n, q)
+                 for a, p, s, n, q in zip(phase, pads, strides, xc.shape[2:], sizes)]
+        if any(hi == lo for lo, hi in spans):
+            continue
+        planes[(slice(None), slice(None), *phase, *(slice(lo, hi) for lo, hi in spans))] = \
+            xc[(slice(None), slice(None),
+                *(slice(a - p + s * lo, a - p + s * (hi - 1) + 1, s)
+                  for (lo, hi), a, p, s in zip(spans, phase, pads, strides)))]
+
+
 Sink = Callable[[int, int, Taps], None]
 
 
@@ -352,11 +373,11 @@ class ConvKernel:
         sample's output planes (``Taps`` takes it as a channel-major view)."""
         count, cin = xc.shape[:2]
         src = xc[(slice(None), slice(None), *(slice(None, None, s) for s in self.strides))]
-        pos = math.prod(out)
+        pos = math.prod(out)  # the strided input is exactly the output's positions
         weights = self._weight_matrix(dtype)[0]
         depth = weights.shape[1]
         xf = scratch("conv.cols", count * depth * pos, dtype).reshape(count, depth, pos)
-        xf[:, :cin].reshape(count, cin, *out)[...] = src[(Ellipsis, *(slice(0, o) for o in out))]
+        xf[:, :cin].reshape(count, cin, *out)[...] = src
         if depth > cin:
             xf[:, cin] = 1
         y = scratch("conv.acc", count * self.channels * pos, dtype).reshape(
@@ -515,28 +536,14 @@ class ConvKernel:
         rank = self.rank
         count, channels = xc.shape[:2]
         strides = self.strides
-        padded_shape = [q * s for q, s in zip(sizes, strides)]
         plane = math.prod(sizes)
         phases = math.prod(strides)
         slack = sizes[-1] + max(k * d for k, d in zip(self.kernel, self.dilations))
         total = count * channels * phases * plane + slack
         flat = scratch("conv.phases", total, xc.dtype)
         flat[-slack:] = 0
-        inside = (slice(None), slice(None), *(slice(b, b + n) for b, n in
-                                              zip(self.pads, xc.shape[2:])))
-        if phases == 1:
-            padded = flat[:-slack].reshape(count, channels, *padded_shape)
-            padded.fill(0)
-            padded[inside] = xc
-        else:
-            padded = np.zeros((count, channels, *padded_shape), dtype=xc.dtype)
-            padded[inside] = xc
-            split = padded.reshape(count, channels, *(v for q, s in zip(sizes, strides)
-                                                      for v in (q, s)))
-            order = (0, 1, *(3 + 2 * a for a in range(rank)),
-                     *(2 + 2 * a for a in range(rank)))
-            flat[:-slack].reshape(count, channels, *strides, *sizes)[...] = \
-                split.transpose(order)
+        _split_phases(xc, self.pads, strides,
+                      flat[:-slack].reshape(count, channels, *strides, *sizes))
         item = flat.itemsize
         # element strides of the phase array: count, channel, phase per axis, row per axis
         row = [math.prod(sizes[a + 1:]) for a in range(rank)]
@@ -585,32 +592,24 @@ class ConvKernel:
             self.channels, count, *out))
 
     def _direct_chunk(self, xc: np.ndarray, out: list[int], dtype: np.dtype) -> Taps:
-        """One input channel per group in 2-D, with ``jit.depthwise``. The chunk is zero padded and
-        split into the strides' phases (``sh x sw`` planes of ``hq x row``, in the input's
-        dtype; one plane for stride 1), so that tap ``(th, tw)`` of the output at ``(r, k)``
-        is element ``r * row + k`` of one phase shifted by ``(th * dh // sh) * row + tw * dw
-        // sw``: every tap is a fixed offset on a grid ``row`` wide, whose columns past the
-        output width read the next row or the slack and are dropped."""
-        count, channels, height, width = xc.shape
+        """One input channel per group in 2-D, with ``jit.depthwise``. The chunk is zero
+        padded and split into the strides' phases (``sh x sw`` planes of ``hq x row``, in
+        the input's dtype; one plane for stride 1, ``_split_phases``), so that tap ``(th,
+        tw)`` of the output at ``(r, k)`` is element ``r * row + k`` of one phase shifted by
+        ``(th * dh // sh) * row + tw * dw // sw``: every tap is a fixed offset on a grid
+        ``row`` wide, whose columns past the output width read the next row or the slack
+        and are dropped."""
+        count, channels = xc.shape[:2]
         (kh, kw), (dh, dw), (sh, sw) = self.kernel, self.dilations, self.strides
-        top, left = self.pads
         row = out[1] + (kw - 1) * dw // sw
         hq = out[0] + (kh - 1) * dh // sh
         phase = hq * row
         size = sh * sw * phase + (kw - 1) * dw // sw + row
         xp = scratch("conv.padded", count * channels * size, xc.dtype).reshape(
             count, channels, size)
-        xp.fill(0)
-        planes = xp[:, :, :sh * sw * phase].reshape(count, channels, sh, sw, hq, row)
-        for a in range(sh):
-            r0, r1 = _inside(a - top, sh, height, hq)
-            for b in range(sw):
-                c0, c1 = _inside(b - left, sw, width, row)
-                if r1 > r0 and c1 > c0:
-                    first, col = a - top + sh * r0, b - left + sw * c0
-                    planes[:, :, a, b, r0:r1, c0:c1] = xc[
-                        :, :, first:first + sh * (r1 - r0 - 1) + 1:sh,
-                        col:col + sw * (c1 - c0 - 1) + 1:sw]
+        xp[:, :, sh * sw * phase:] = 0
+        _split_phases(xc, self.pads, self.strides,
+                      xp[:, :, :sh * sw * phase].reshape(count, channels, sh, sw, hq, row))
         offsets = np.array([((th * dh % sh) * sw + tw * dw % sw) * phase
                             + (th * dh // sh) * row + tw * dw // sw
                             for th in range(kh) for tw in range(kw)], dtype=np.int64)

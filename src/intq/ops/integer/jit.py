@@ -46,8 +46,11 @@ def _load() -> Any:
         return None
     try:
         import numba
+        import numba.extending
     except Exception:  # noqa: BLE001 - numba missing or unusable: the NumPy path runs
         return None
+    for helper in (_round_half_up, _bit_length):  # callable from the compiled loops
+        numba.extending.register_jitable(helper)
     return numba
 
 
@@ -66,6 +69,20 @@ def _kernel(function: Any) -> Any:
         compiled = _numba.njit(nogil=True, cache=True)(function)
         _compiled[function.__name__] = compiled
     return compiled
+
+
+def _round_half_up(x, k):  # pragma: no cover - runs compiled
+    """``quant.fixedpoint.round_half_up_shift`` of one int64 by ``0 <= k <= 63``."""
+    return (x >> k) + ((x >> (k - 1)) & 1) if k > 0 else x
+
+
+def _bit_length(v):  # pragma: no cover - runs compiled
+    """``int.bit_length`` of one non-negative int64."""
+    length = 0
+    while v > 0:
+        v >>= 1
+        length += 1
+    return length
 
 
 def _rescale_taps(y, channels, offsets, rows, row, width, low, high, scale, add, bottom,
@@ -103,6 +120,7 @@ def _rescale_taps(y, channels, offsets, rows, row, width, low, high, scale, add,
                     v = min(max(sums[w], lo), hi) * s + add
                     o[w] = np.int64(min(max(v, bottom), top)) + base
 
+
 def _rescale_channels_last(acc, low, high, scale, add, bottom, top, base,
                            out):  # pragma: no cover - runs compiled
     rows, channels = acc.shape
@@ -112,6 +130,7 @@ def _rescale_channels_last(acc, low, high, scale, add, bottom, top, base,
         for c in range(channels):
             v = min(max(np.float64(a[c]), low[c]), high[c]) * scale[c] + add
             o[c] = np.int64(min(max(v, bottom), top)) + base
+
 
 def _depthwise(xp, w, bias, offsets, out):  # pragma: no cover - runs compiled
     # Each tap reads the sample's (phase-split, padded) plane at a fixed offset of the
@@ -135,10 +154,11 @@ def _depthwise(xp, w, bias, offsets, out):  # pragma: no cover - runs compiled
                 for k in range(total):
                     acc[k] += wv * tap[k]
 
+
 def _layernorm_rows(q, gain, bias, row_bits, max_left_shift, eps, frac_shift, out_shift, lo,
                     hi, out):  # pragma: no cover - runs compiled
     # quant.nonlinear.layernorm.i_layernorm, one row at a time, in int64 with the same
-    # rounding (round_half_up_shift: (x >> k) + bit k-1 of x) and the same i_sqrt iteration
+    # rounding (_round_half_up) and the same i_sqrt iteration
     rows, n = q.shape
     d = np.empty(n, dtype=np.int64)
     for r in range(rows):
@@ -149,30 +169,14 @@ def _layernorm_rows(q, gain, bias, row_bits, max_left_shift, eps, frac_shift, ou
         for j in range(n):
             d[j] = n * np.int64(q[r, j]) - total
             widest = max(widest, abs(d[j]))
-        length = 0
-        while widest > 0:
-            widest >>= 1
-            length += 1
-        shift = max(length - row_bits, -max_left_shift)
+        shift = max(_bit_length(widest) - row_bits, -max_left_shift)
         right, left = max(shift, 0), max(-shift, 0)
         squares = np.int64(0)
         for j in range(n):
-            v = d[j]
-            if right > 0:
-                v = (v >> right) + ((v >> (right - 1)) & 1)
-            d[j] = v << left
+            d[j] = _round_half_up(d[j], right) << left
             squares += d[j] * d[j]
-        k = min(2 * (shift + max_left_shift), 62)
-        e = np.int64(eps)
-        if k > 0:
-            e = (e >> k) + ((e >> (k - 1)) & 1)
-        value = squares + e
-        bits = 0
-        rest = value
-        while rest > 0:
-            rest >>= 1
-            bits += 1
-        root = np.int64(1) << ((bits + 1) >> 1)
+        value = squares + _round_half_up(np.int64(eps), min(2 * (shift + max_left_shift), 62))
+        root = np.int64(1) << ((_bit_length(value) + 1) >> 1)
         while True:
             step = (root + value // max(root, 1)) >> 1
             if step >= root:
@@ -180,12 +184,8 @@ def _layernorm_rows(q, gain, bias, row_bits, max_left_shift, eps, frac_shift, ou
             root = step
         inverse = (np.int64(1) << 61) // root if root > 0 else np.int64(0)
         for j in range(n):
-            x = d[j] * inverse
-            x = (x >> frac_shift) + ((x >> (frac_shift - 1)) & 1)
-            y = x * gain[j] + bias[j]
-            if out_shift > 0:
-                y = (y >> out_shift) + ((y >> (out_shift - 1)) & 1)
-            out[r, j] = min(max(y, lo), hi)
+            x = _round_half_up(d[j] * inverse, frac_shift)
+            out[r, j] = min(max(_round_half_up(x * gain[j] + bias[j], out_shift), lo), hi)
 
 
 def _softmax_rows(q, drop, in_lo, in_clamp, m, k, poly_b, poly_c, frac_bits, zero_shift,
@@ -204,13 +204,10 @@ def _softmax_rows(q, drop, in_lo, in_clamp, m, k, poly_b, poly_c, frac_bits, zer
             if drop[r, j]:
                 e[j] = 0
                 continue
-            x = max(min(np.int64(q[r, j]) - peak, 0), -in_clamp) * m
-            t = (x >> k) + ((x >> (k - 1)) & 1) if k > 0 else x
+            t = _round_half_up(max(min(np.int64(q[r, j]) - peak, 0), -in_clamp) * m, k)
             z = (-t) >> frac_bits
             p = t + (z << frac_bits)
-            y = (p + poly_b) * (p + poly_b) + poly_c
-            s = min(z, zero_shift)
-            e[j] = (y >> s) + ((y >> (s - 1)) & 1) if s > 0 else y
+            e[j] = _round_half_up((p + poly_b) * (p + poly_b) + poly_c, min(z, zero_shift))
             total += e[j]
         scale = max(2 * total, 1)
         for j in range(n):
@@ -253,7 +250,7 @@ def depthwise(xp: np.ndarray, w: np.ndarray, bias: np.ndarray, offsets: np.ndarr
     exact when every partial sum is, which the caller proves), for every position ``p`` of
     the ``(rows, row)`` grids of ``out`` ``(C, count, rows, row)``; ``xp`` ``(count, C_in, L)``
     holds each sample's input planes laid out so that tap ``t`` of output ``p`` is at
-    ``offsets[t] + p`` (``conv_kernel.ConvKernel._depthwise_compiled``)."""
+    ``offsets[t] + p`` (``conv_kernel.ConvKernel._direct_chunk``)."""
     _kernel(_depthwise)(xp, w, bias, offsets, out)
 
 

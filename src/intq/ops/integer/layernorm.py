@@ -84,4 +84,3 @@ class IntLayerNorm(ElementwiseIntegerOp):
             raise ValueError(f"input range [{q.low}, {q.high}] exceeds the declared "
                              f"{bits}-bit signed input")
         return [IntRange.of_bits(attrs["bits"], attrs["signed"])]
-

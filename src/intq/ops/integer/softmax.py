@@ -74,15 +74,15 @@ class IntSoftmax(IntegerOp):
         if rows is None or (mask is not None and (not isinstance(mask, np.ndarray)
                                                   or mask.dtype != np.bool_)):
             return self.evaluate(attrs, q, mask)
-        drop = q == -(1 << (plan.in_bits - 1))
+        lowest = -(1 << (plan.in_bits - 1))  # the masking "minus infinity"
+        drop = q == lowest
         if mask is not None:
             try:
                 drop |= np.broadcast_to(mask, q.shape)
             except ValueError:
                 return self.evaluate(attrs, q, mask)
         out = np.empty(rows.shape, dtype=storage_dtype(plan.out_bits, False))
-        jit.softmax_rows(rows, as_rows(drop, axis),
-                         -(1 << (plan.in_bits - 1)), plan.exp, EXP_FRAC_BITS, ZERO_SHIFT,
+        jit.softmax_rows(rows, as_rows(drop, axis), lowest, plan.exp, EXP_FRAC_BITS, ZERO_SHIFT,
                          plan.out_bits, out)
         return [from_rows(out, q.shape, axis)]
 
