@@ -49,7 +49,7 @@ MOVES = frozenset({
     "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Gather",
     "GatherElements", "GatherND", "ScatterElements", "ScatterND", "Split", "Concat", "Pad",
     "Expand", "Tile", "Identity", "Dropout", "DepthToSpace", "SpaceToDepth", "Shape", "Size",
-    "ConstantOfShape", "EyeLike"})
+    "ConstantOfShape", "EyeLike", "IntZeroInsert"})
 """Ops that only move or create data: no arithmetic (their cost is activation memory)."""
 
 

@@ -1,8 +1,8 @@
 """Lowering rules, one file per op family; importing this package registers them all."""
 
-from intq.quantize.rules import (add, clamp, common_scale, conv, gather,  # noqa: F401
-                                 layernorm, lut, matmul, movement, mul, pool, reduce, shape,
-                                 softmax)
+from intq.quantize.rules import (add, clamp, common_scale, conv,  # noqa: F401
+                                 conv_transpose, gather, layernorm, lut, matmul, movement,
+                                 mul, pool, reduce, shape, softmax)
 from intq.quantize.rules.registry import lowered_ops, lowers, rule_for
 
 __all__ = ["lowered_ops", "lowers", "rule_for"]
