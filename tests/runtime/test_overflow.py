@@ -176,3 +176,17 @@ def test_reused_float_ops_narrow_or_keep_ranges():
     bounds = prove_no_overflow(b.finish(both, padded, shape))
     assert (bounds[relu], bounds[clip], bounds[both], bounds[padded]) == (127, 100, 127, 127)
     assert bounds[shape] == 2**63
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear", "cubic"])
+def test_integer_resize_passes_only_where_it_is_lowered_and_exported(mode):
+    b = Builder(f"resize_{mode}", 10)
+    x = b.input("x", ("N", 1, 4, 4))
+    y = b.node("Resize", [x, "", b.const("scales", np.array([1, 1, 2, 2], np.float32))],
+               mode=mode)
+    graph = b.finish(y)
+    if mode == "nearest":
+        assert prove_no_overflow(graph)[y] == 128
+    else:
+        with pytest.raises(OverflowProofError, match=f"{mode} Resize on integers"):
+            prove_no_overflow(graph)

@@ -158,9 +158,12 @@ def _max_pool(node: Node, ins: Sequence[IntRange | None], consts: Sequence[np.nd
 
 def _resize(node: Node, ins: Sequence[IntRange | None], consts: Sequence[np.ndarray | None]
             ) -> list[IntRange | None]:
-    """Nearest and linear interpolation stay within the input's range; cubic overshoots."""
-    if node.attrs.get("mode") == "cubic":
-        raise ValueError("cubic Resize on integers can leave the input range; use nearest")
+    """Nearest resizing only picks input values. Other modes interpolate, which on integers
+    has no exact form that the runtime, the quantizer and the export agree on (they lower and
+    export only ``nearest``), so a file holding one is rejected rather than run in float."""
+    if node.attrs.get("mode") != "nearest":
+        raise ValueError(f"{node.attrs.get('mode')} Resize on integers interpolates, which has "
+                         "no exact integer form; use nearest or keep the Resize in float")
     return [ins[0].hull()]
 
 
