@@ -31,3 +31,4 @@ def test_output_shape_with_a_symbolic_size_stays_float():
     g = transpose_graph(strides=[2, 2], output_shape=[10, 12], group=2)
     model = quantize(g, normal(8, 4, 5, 6, seed=3))
     assert "ConvTranspose" in [n.op for n in model.graph.nodes]
+
