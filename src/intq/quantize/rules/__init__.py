@@ -2,7 +2,7 @@
 
 from intq.quantize.rules import (add, clamp, common_scale, conv,  # noqa: F401
                                  conv_transpose, gather, layernorm, lut, matmul, movement,
-                                 mul, pool, reduce, shape, softmax)
+                                 mul, pool, prelu, reduce, shape, softmax)
 from intq.quantize.rules.registry import lowered_ops, lowers, rule_for
 
 __all__ = ["lowered_ops", "lowers", "rule_for"]

@@ -22,7 +22,7 @@ LUT_MAX_BITS = 10
 
 UNARY_OPS = ("Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "Gelu", "Erf", "Exp", "Log",
              "Softplus", "Softsign", "Mish", "Elu", "Celu", "Selu", "LeakyRelu",
-             "ThresholdedRelu", "PRelu", "Sqrt", "Reciprocal", "Neg", "Abs", "Sign", "Sin",
+             "ThresholdedRelu", "Sqrt", "Reciprocal", "Neg", "Abs", "Sign", "Sin",
              "Cos", "Floor", "Ceil", "Round")
 
 
