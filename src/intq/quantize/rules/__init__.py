@@ -1,7 +1,7 @@
 """Lowering rules, one file per op family; importing this package registers them all."""
 
-from intq.quantize.rules import (add, clamp, common_scale, conv,  # noqa: F401
-                                 conv_transpose, gather, layernorm, lut, matmul, movement,
+from intq.quantize.rules import (add, cast, clamp, common_scale,  # noqa: F401
+                                 conv, conv_transpose, gather, layernorm, lut, matmul, movement,
                                  mul, pool, prelu, reduce, shape, softmax)
 from intq.quantize.rules.registry import lowered_ops, lowers, rule_for
 
