@@ -17,7 +17,7 @@ import numpy as np
 @dataclass(frozen=True)
 class Case:
     name: str
-    write: Callable[[Path, dict[str, bytes]], None]
+    write: Callable[[Path], None]
     argv: tuple[str, ...]
     fault: str
 
@@ -190,16 +190,16 @@ def cases(intq_bytes: bytes, onnx_bytes: bytes, calib: bytes) -> list[Case]:
                                         "{dir}/out.npy")),
                               ("inspect", ("inspect", "{dir}/m.intq"))):
             out.append(Case(f"intq_{name}_{command}",
-                            lambda d, f, m=mutate: _files(d, {"m.intq": m(intq_bytes),
+                            lambda d, m=mutate: _files(d, {"m.intq": m(intq_bytes),
                                                               "x.npy": calib}),
                             argv, fault))
     out.append(Case("intq_export_truncated",
-                    lambda d, f: _files(d, {"m.intq": intq_bytes[:100]}),
+                    lambda d: _files(d, {"m.intq": intq_bytes[:100]}),
                     ("export", "{dir}/m.intq", "-o", "{dir}/out.onnx"), "exceeds"))
     for table, argv_tail in ((DATA, ()), (RUN_ONLY, ()), (RAW_ONLY, ("--raw",))):
         for name, (blob, fault) in table.items():
             blob = onnx_bytes if name == "onnx_instead" else blob
-            out.append(Case(f"run_{name}", lambda d, f, b=blob: _files(
+            out.append(Case(f"run_{name}", lambda d, b=blob: _files(
                 d, {"m.intq": intq_bytes, "x.npy": b}),
                 ("run", "{dir}/m.intq", "{dir}/x.npy", "-o", "{dir}/out.npy", *argv_tail),
                 fault))
@@ -207,20 +207,20 @@ def cases(intq_bytes: bytes, onnx_bytes: bytes, calib: bytes) -> list[Case]:
         for name, (blob, fault) in table.items():
             blob = onnx_bytes if name == "onnx_instead" else blob
             suffix = "npz" if name.endswith("npz_nan") else "npy"
-            out.append(Case(f"calib_{name}", lambda d, f, b=blob, s=suffix: _files(
+            out.append(Case(f"calib_{name}", lambda d, b=blob, s=suffix: _files(
                 d, {"m.onnx": onnx_bytes, f"c.{s}": b}),
                 ("quantize", "{dir}/m.onnx", "--calib", f"{{dir}}/c.{suffix}", "-o",
                  "{dir}/out.intq"), fault))
     for name, (text, fault) in TOML.items():
-        out.append(Case(name, lambda d, f, t=text: _files(d, {
+        out.append(Case(name, lambda d, t=text: _files(d, {
             "m.onnx": onnx_bytes, "c.npy": calib,
             "run.toml": t.replace("{dir}", str(d)).encode("utf-8", "surrogateescape")}),
             ("quantize", "{dir}/run.toml"), fault))
     for name, (mutate, fault) in ONNX_MUTATIONS.items():
-        out.append(Case(f"{name}_inspect", lambda d, f, m=mutate: _files(
+        out.append(Case(f"{name}_inspect", lambda d, m=mutate: _files(
             d, {"m.onnx": m(onnx_bytes)}),
                         ("inspect", "{dir}/m.onnx"), fault))
-        out.append(Case(f"{name}_quantize", lambda d, f, m=mutate: _files(
+        out.append(Case(f"{name}_quantize", lambda d, m=mutate: _files(
             d, {"m.onnx": m(onnx_bytes), "c.npy": calib}),
             ("quantize", "{dir}/m.onnx", "--calib", "{dir}/c.npy", "-o", "{dir}/out.intq"),
             fault))

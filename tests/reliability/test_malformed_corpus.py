@@ -31,7 +31,7 @@ def test_the_corpus_has_at_least_60_cases():
 @pytest.mark.parametrize("index", range(len(CASES)), ids=[c.name for c in CASES])
 def test_malformed_input_is_one_line_exit_2(good, index, tmp_path, capsys):
     case = cases(*good)[index]
-    case.write(tmp_path, {})
+    case.write(tmp_path)
     before = set(tmp_path.iterdir())
     argv = [a.replace("{dir}", str(tmp_path)) for a in case.argv]
     assert main([*argv, "--quiet"]) == 2

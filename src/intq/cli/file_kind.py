@@ -71,8 +71,8 @@ def sniff(path: Path) -> FileKind:
 
 def require(path: Path, accepted: tuple[FileKind, ...], what_to_do: str) -> FileKind:
     """``sniff(path)`` if it is one of ``accepted`` (an unrecognized file counts as a damaged
-    ``.intq`` when that is accepted: the loader names the damage); else a one-line error saying what the file is
-    and ``what_to_do`` about it."""
+    ``.intq`` when that is accepted: the loader names the damage); else a one-line error
+    saying what the file is and ``what_to_do`` about it."""
     kind = sniff(path)
     if kind in accepted or (INTQ in accepted and kind is UNKNOWN):
         return kind
