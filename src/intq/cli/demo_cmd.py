@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+from intq.cli.help_format import ExamplesFormatter
 from intq.errors import IntqError
 
 VARIANTS = (("int8", None), ("W4A8", {"weight_bits": 4}))
@@ -26,7 +27,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
                        description="Train LeNet on scikit-learn's digits, quantize it to int8 "
                                    "and W4A8, and print float vs integer accuracy and size.",
                        epilog="example:\n  pip install 'intq[demo]' && intq demo --quiet",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       formatter_class=ExamplesFormatter)
     p.set_defaults(func=run)
 
 

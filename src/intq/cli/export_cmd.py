@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from intq.cli.file_kind import INTQ, require
+from intq.cli.help_format import ExamplesFormatter
 from intq.errors import IntqError
 
 NOTES = {
@@ -33,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser("export", help="export a quantized model to ONNX", parents=parents,
                        description="Write a saved .intq model as ONNX: 'int' is bit-exact with "
                                    "intq's runtime in ONNX Runtime, 'qdq' is for other engines.",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EXAMPLES, formatter_class=ExamplesFormatter)
     p.add_argument("model", help="a quantized model (.intq, from intq quantize)")
     p.add_argument("-o", "--output", required=True, help="the ONNX file to write")
     p.add_argument("--format", choices=("int", "qdq"), default="int",

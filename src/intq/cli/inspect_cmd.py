@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from intq.cli.file_kind import INTQ, ONNX, require
+from intq.cli.help_format import ExamplesFormatter
 from intq.errors import IntqError, UnsupportedOpError
 from intq.ir.graph import Graph
 from intq.pipeline.precision import (accumulator_bits, exact_parts, is_quantized, model_sizes,
@@ -22,7 +23,7 @@ EXAMPLES = """examples:
 def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
                ) -> None:
     p = sub.add_parser("inspect", help="summarize an ONNX or intq model", parents=parents,
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=EXAMPLES, formatter_class=ExamplesFormatter,
                        description="Print ops, parameter count, inputs/outputs and unsupported "
                                    "ops of an ONNX model or a saved intq graph with its cost per "
                                    "sample (gas, MACs, BOPS, memory); for a quantized model also "
@@ -35,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.model)
-    if not path.exists():
+    if not path.is_file():
         raise IntqError(f"model file '{path}' does not exist")
     kind = require(path, (ONNX, INTQ), "give an ONNX model or a .intq model")
     if kind is ONNX:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from intq.cli import demo_cmd, export_cmd, inspect_cmd, quantize_cmd, run_cmd
+from intq.cli.help_format import ExamplesFormatter
 from intq.errors import IntqError
 
 COMMANDS = (demo_cmd, quantize_cmd, run_cmd, inspect_cmd, export_cmd)
@@ -29,7 +30,7 @@ EXAMPLES = """examples:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="intq", description="Integer-only, bit-exact quantization of neural networks.",
-        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=EXAMPLES, formatter_class=ExamplesFormatter)
     _global_flags(parser, default=False)
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from intq.cli.arrays import first_nonfinite, npy_header, read_npz
 from intq.cli.file_kind import ONNX, TOML, advice, sniff
+from intq.cli.help_format import ExamplesFormatter
 from intq.errors import InputError, IntqError
 from intq.pipeline import STAGES, load_config, run_pipeline
 from intq.pipeline.config import PipelineConfig, config_from_tables
@@ -34,7 +35,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser(
         "quantize", help="quantize an ONNX model with calibration data, or as a TOML config "
                          "describes", parents=parents, epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=ExamplesFormatter,
         description="Run prepare → split → calibrate → quantize → merge → evaluate → compile; "
                     "the output dir gets model.intq, report.json, report.md, plots/ and a "
                     "checkpoint per stage.")

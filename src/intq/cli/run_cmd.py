@@ -25,6 +25,7 @@ import numpy as np
 
 from intq.cli.arrays import first_nonfinite, read_npy
 from intq.cli.file_kind import INTQ, require
+from intq.cli.help_format import ExamplesFormatter
 from intq.errors import InputError, IntqError
 from intq.ir.graph import QuantInfo
 from intq.ir.serialize import write_atomic
@@ -44,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentP
     p = sub.add_parser("run", help="run a quantized model on .npy inputs", parents=parents,
                        description="Integer inference with a saved .intq model. Default: "
                                    "floats in and out (what `intq export` gives ONNX Runtime).",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EXAMPLES, formatter_class=ExamplesFormatter)
     p.add_argument("model", help="a quantized model (.intq, from intq quantize)")
     p.add_argument("inputs", nargs="+", metavar="INPUT.npy", help="one .npy per model input")
     p.add_argument("-o", "--output", required=True,
