@@ -41,3 +41,34 @@ def one_line_error(capsys) -> str:
     err = capsys.readouterr().err.strip()
     assert err.startswith("intq: error:") and len(err.splitlines()) == 1, err
     return err
+
+
+def write_mlp(folder: Path) -> tuple[Path, Path, Path]:
+    """A two-layer MLP as ONNX, quantized to .intq, and 64 calibration samples: paths."""
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    import intq
+
+    rng = np.random.default_rng(0)
+    w1 = numpy_helper.from_array(rng.normal(size=(4, 6)).astype(np.float32), "w1")
+    w2 = numpy_helper.from_array(rng.normal(size=(6, 3)).astype(np.float32), "w2")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w1"], ["h"]), helper.make_node("Relu", ["h"], ["r"]),
+         helper.make_node("MatMul", ["r", "w2"], ["y"])], "mlp",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], [w1, w2])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+              folder / "mlp.onnx")
+    calib = rng.normal(size=(64, 4)).astype(np.float32)
+    np.save(folder / "calib.npy", calib)
+    intq.quantize(intq.load_onnx(folder / "mlp.onnx"), calib, progress=False).save(
+        folder / "mlp.intq")
+    return folder / "mlp.onnx", folder / "mlp.intq", folder / "calib.npy"
+
+
+@pytest.fixture(scope="session")
+def mlp(tmp_path_factory):
+    """``(mlp.onnx, mlp.intq, calib.npy)`` of a small MLP (read-only: copy to change)."""
+    return write_mlp(tmp_path_factory.mktemp("mlp"))

@@ -22,10 +22,10 @@ def model_and_input(lenet_run, tmp_path_factory):
 @pytest.mark.parametrize("raw", [False, True])
 def test_int_export_matches_intq_run(model_and_input, tmp_path, raw, capsys):
     model, x_path = model_and_input
-    flag = ["--raw"] if raw else []
-    assert main(["export", str(model), "-o", str(tmp_path / "m.onnx"), *flag]) == 0
+    export_flag, run_flag = (["--raw"], ["--raw-outputs"]) if raw else ([], [])
+    assert main(["export", str(model), "-o", str(tmp_path / "m.onnx"), *export_flag]) == 0
     assert "bit for bit" in capsys.readouterr().out
-    assert main(["run", str(model), str(x_path), "-o", str(tmp_path / "y.npy"), *flag]) == 0
+    assert main(["run", str(model), str(x_path), "-o", str(tmp_path / "y.npy"), *run_flag]) == 0
     session = ort.InferenceSession(str(tmp_path / "m.onnx"),
                                    providers=["CPUExecutionProvider"])
     got = session.run(None, {"input": np.load(x_path)})[0]

@@ -29,7 +29,7 @@ def test_float_and_raw_outputs_match_the_model(digits_inputs, tmp_path):
     model, x = intq.load(model_path), np.load(x_path)
     assert main(["run", str(model_path), str(x_path), "-o", str(tmp_path / "y.npy")]) == 0
     assert main(["run", str(model_path), str(x_path), "-o", str(tmp_path / "raw.npy"),
-                 "--raw"]) == 0
+                 "--raw-outputs"]) == 0
     y, raw = np.load(tmp_path / "y.npy"), np.load(tmp_path / "raw.npy")
     assert y.tobytes() == model.run(x)[0].tobytes()
     quantize_node = model.graph.nodes[0]

@@ -95,7 +95,15 @@ def test_invalid_settings_name_the_key(tmp_path, override, error, match):
     with pytest.raises(error, match=match) as caught:
         load_config(write(tmp_path), [override])
     assert "\n" not in str(caught.value)
-    assert str(caught.value).startswith(str(tmp_path / "run.toml"))
+    assert str(caught.value).startswith(f"--set '{override}': ")
+
+
+def test_a_fault_in_the_file_is_blamed_on_the_file(tmp_path):
+    path = write(tmp_path)
+    path.write_text(path.read_text().replace("[output]", "[output]\nplots = 1"))
+    with pytest.raises(PipelineConfigError) as caught:
+        load_config(path, ["quantize.weight_bits=4"])
+    assert str(caught.value).startswith(f"{path}: output.plots")
 
 
 def test_required_keys_and_sections(tmp_path):

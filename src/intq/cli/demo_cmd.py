@@ -13,17 +13,21 @@ import sys
 import time
 from typing import Any
 
+from intq.cli.help_format import ExamplesFormatter
 from intq.errors import IntqError
 
 VARIANTS = (("int8", None), ("W4A8", {"weight_bits": 4}))
 CALIBRATION_SAMPLES = 256
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
+               ) -> None:
     p = sub.add_parser("demo", help="train, quantize and compare a digits CNN (< 1 minute)",
+                       parents=parents,
                        description="Train LeNet on scikit-learn's digits, quantize it to int8 "
-                                   "and W4A8, and print float vs integer accuracy and size.")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+                                   "and W4A8, and print float vs integer accuracy and size.",
+                       epilog="example:\n  pip install 'intq[demo]' && intq demo --quiet",
+                       formatter_class=ExamplesFormatter)
     p.set_defaults(func=run)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from intq.cli.file_kind import INTQ, ONNX, require
+from intq.cli.help_format import ExamplesFormatter
 from intq.errors import IntqError, UnsupportedOpError
 from intq.ir.graph import Graph
 from intq.pipeline.precision import (accumulator_bits, exact_parts, is_quantized, model_sizes,
@@ -12,8 +14,16 @@ from intq.pipeline.precision import (accumulator_bits, exact_parts, is_quantized
 from intq.runtime.cost import graph_cost
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("inspect", help="summarize an ONNX or intq model",
+EXAMPLES = """examples:
+  intq inspect model.onnx          ops, parameters, unsupported ops, cost
+  intq inspect model.intq          also exactness, float nodes, proven bit widths
+  intq inspect model.intq --graph  also the whole graph"""
+
+
+def add_parser(sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]
+               ) -> None:
+    p = sub.add_parser("inspect", help="summarize an ONNX or intq model", parents=parents,
+                       epilog=EXAMPLES, formatter_class=ExamplesFormatter,
                        description="Print ops, parameter count, inputs/outputs and unsupported "
                                    "ops of an ONNX model or a saved intq graph with its cost per "
                                    "sample (gas, MACs, BOPS, memory); for a quantized model also "
@@ -26,9 +36,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     path = Path(args.model)
-    if not path.exists():
+    if not path.is_file():
         raise IntqError(f"model file '{path}' does not exist")
-    if path.suffix == ".onnx":
+    kind = require(path, (ONNX, INTQ), "give an ONNX model or a .intq model")
+    if kind is ONNX:
         from intq.frontends.onnx_import import import_onnx, unsupported_nodes
 
         try:

@@ -67,6 +67,11 @@ def export_onnx_bytes(module: Any, example_inputs: Any, *,
             torch.onnx.export(module, args, buffer, input_names=input_names,
                               output_names=output_names, dynamic_axes=axes, opset_version=opset,
                               dynamo=False, do_constant_folding=True)
+    except ModuleNotFoundError as exc:
+        if exc.name != "onnxscript":
+            raise
+        raise IntqError("torch.onnx.export needs the onnxscript package here: pip install "
+                        "onnxscript (or pip install 'intq[torch]')") from None
     except torch.onnx.errors.OnnxExporterError as exc:
         first = (str(exc).splitlines() or [type(exc).__name__])[0]
         raise UnsupportedOpError(f"torch.onnx.export cannot export {type(module).__name__}: "

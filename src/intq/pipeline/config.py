@@ -29,7 +29,8 @@ from intq.quantize.config import QuantConfig
 
 BUILTIN_METRICS = ("top1", "top5", "agreement")
 ONNX_FORMATS = ("", "int", "qdq")
-PATH_KEYS = (("model", "path"), ("data", "source"), ("evaluate", "data"), ("output", "dir"))
+PATH_KEYS = (("model", "path"), ("data", "source"), ("evaluate", "data"), ("output", "dir"),
+             ("output", "model"))
 _REFERENCE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
@@ -90,10 +91,12 @@ class EvaluateConfig:
 @dataclass(frozen=True)
 class OutputConfig:
     """Where the run writes: ``dir`` gets model.intq, report.json, report.md, plots/ and
-    checkpoints/; ``onnx = "int"`` or ``"qdq"`` also writes model.onnx; ``worst_layers``
-    activation histograms are plotted."""
+    checkpoints/; ``model`` puts the model file elsewhere (``intq quantize model.onnx -o``);
+    ``onnx = "int"`` or ``"qdq"`` also writes model.onnx; ``worst_layers`` activation
+    histograms are plotted."""
 
     dir: str
+    model: str = ""
     plots: bool = True
     worst_layers: int = 3
     onnx: str = ""
@@ -146,13 +149,41 @@ def load_config(path: str | Path, overrides: Iterable[str] = (),
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PipelineConfigError(f"config '{path}' is not valid TOML: {exc}") from None
-    raw = _resolve_paths(raw, path.parent)
-    for text in overrides:
-        raw = _merge(raw, _resolve_paths(parse_override(text), cwd or Path.cwd()))
+    return config_from_tables(_resolve_paths(raw, path.parent), path.parent, overrides,
+                              str(path), cwd)
+
+
+def config_from_tables(raw: dict[str, Any], base_dir: Path, overrides: Iterable[str] = (),
+                       label: str = "", cwd: Path | None = None) -> PipelineConfig:
+    """``build_config`` after the ``--set`` overrides; an error is blamed on the override
+    that causes it (the config builds, or fails otherwise, without it), else on ``label``."""
+    overrides = list(overrides)
+    tables = [_resolve_paths(parse_override(text), cwd or Path.cwd()) for text in overrides]
     try:
-        return build_config(raw, path.parent)
+        return build_config(_merged(raw, tables), base_dir)
     except IntqError as exc:
-        raise type(exc)(f"{path}: {exc}") from None
+        culprit = _culprit(raw, base_dir, overrides, tables, str(exc))
+        where = f"--set '{culprit}'" if culprit else label
+        raise type(exc)(f"{where}: {exc}" if where else str(exc)) from None
+
+
+def _merged(raw: dict[str, Any], tables: list[dict[str, Any]]) -> dict[str, Any]:
+    for table in tables:
+        raw = _merge(raw, table)
+    return raw
+
+
+def _culprit(raw: dict[str, Any], base_dir: Path, overrides: list[str],
+             tables: list[dict[str, Any]], message: str) -> str | None:
+    """The first override without which the error ``message`` goes away."""
+    for i, text in enumerate(overrides):
+        try:
+            build_config(_merged(raw, tables[:i] + tables[i + 1:]), base_dir)
+        except IntqError as exc:
+            if str(exc) == message:
+                continue
+        return text
+    return None
 
 
 def parse_override(text: str) -> dict[str, Any]:

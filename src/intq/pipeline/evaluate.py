@@ -35,8 +35,9 @@ def evaluate(float_graph: Graph, model: QuantizedModel, evalset: EvalSet,
     """Metrics, per-layer error and batch invariance, as JSON data."""
     count = len(evalset)
     layer_count = min(config.layer_samples, count)
-    with tqdm(total=count + layer_count, desc="evaluating", unit="sample", file=sys.stderr,
-              disable=not progress, leave=False) as bar:
+    with tqdm(total=count + layer_count, desc=f"evaluating {count} samples + per-layer error "
+              f"on {layer_count}", unit="sample", file=sys.stderr, disable=not progress,
+              leave=False) as bar:
         float_parts, int_parts = [], []
         for start in range(0, count, config.batch_size):
             batch = [a[start:start + config.batch_size] for a in evalset.inputs]

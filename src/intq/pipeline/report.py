@@ -21,6 +21,10 @@ from intq.pipeline.precision import (accumulator_bits, exact_parts, model_sizes,
 from intq.runtime.cost import graph_cost
 
 PERCENT_METRICS = BUILTIN_METRICS
+METRIC_NOTES = {"agreement": "percent of predictions where the quantized model's top-1 class "
+                             "equals the float model's, the class being the argmax over the "
+                             "last axis of the first output (one prediction per sample, or per "
+                             "position for sequence outputs)"}
 
 
 def build_report(config: PipelineConfig, graph: Graph, records: Mapping[str, Mapping[str, Any]],
@@ -60,12 +64,16 @@ def render_markdown(report: Mapping[str, Any]) -> str:
              f"{report['evaluation']['samples']} samples.", "",
              "## Result", ""]
     lines += _metrics_table(report["metrics"])
+    lines += [f"\n{name}: {METRIC_NOTES[name]}." for name in report["metrics"]
+              if name in METRIC_NOTES]
     lines += [""] + [f"- {line}" for line in summary_lines(report)]
     lines += ["", "## Per-layer error", "",
               f"On {report['evaluation']['layer_samples']} evaluation samples, each float tensor "
               "against the dequantized integer tensor at the same point: "
               "SQNR = 10·log10(Σf² / Σ(f − q̂)²), and the cosine similarity.", ""]
     plots = report["files"].get("plots", {})
+    if "plots_missing" in report["files"]:
+        lines += [f"({report['files']['plots_missing']})", ""]
     if "sqnr" in plots:
         lines += [f"![per-layer SQNR]({plots['sqnr']})", ""]
     lines += _layers_table(report["layers"])

@@ -42,6 +42,7 @@ MODEL_FILE = "model.intq"
 ONNX_FILE = "model.onnx"
 REPORT_JSON, REPORT_MD = "report.json", "report.md"
 SQNR_PLOT, CLIPPING_PLOT = "plots/sqnr.png", "plots/clipping.png"
+PLOTS_MISSING = "plots skipped: matplotlib is not installed (pip install 'intq[report]')"
 
 
 class Run:
@@ -133,11 +134,15 @@ def evaluate_stage(run: Run) -> dict[str, Any]:
 
 
 def compile_stage(run: Run) -> dict[str, Any]:
-    """Everything that can fail (ONNX conversion, plots, the report) is made in memory first,
-    so a failure writes none of the outputs."""
+    """The model is written first, so nothing that fails after it (ONNX conversion, plots,
+    the report) costs the user the model; the other files are made in memory, then written.
+    Without matplotlib the report has no plots and says how to get them."""
     config = run.config
     model = run.model()
-    files: dict[str, Any] = {"model": MODEL_FILE, "report": [REPORT_JSON, REPORT_MD]}
+    model_path = model_file(config)
+    model.save(model_path)
+    files: dict[str, Any] = {"model": _relative(model_path, config.out_dir),
+                             "report": [REPORT_JSON, REPORT_MD]}
     blobs: dict[str, bytes] = {}
     if config.output.onnx:
         from intq.export import to_onnx
@@ -145,18 +150,40 @@ def compile_stage(run: Run) -> dict[str, Any]:
         blobs[ONNX_FILE] = to_onnx(model.graph, format=config.output.onnx).SerializeToString()
         files["onnx"] = ONNX_FILE
     if config.output.plots:
-        plots = _plots(run, run.records["evaluate"]["data"]["layers"])
-        blobs.update(plots)
-        files["plots"] = {Path(name).stem: name for name in plots}
+        if _has_matplotlib():
+            plots = _plots(run, run.records["evaluate"]["data"]["layers"])
+            blobs.update(plots)
+            files["plots"] = {Path(name).stem: name for name in plots}
+        else:
+            files["plots_missing"] = PLOTS_MISSING
     report = build_report(config, model.graph, run.records, files, float_graph=run.prepared())
     markdown = render_markdown(report)
-    model.save(config.out_dir / MODEL_FILE)
     for name, data in blobs.items():
         write_atomic(config.out_dir / name, data)
     write_json(config.out_dir / REPORT_JSON, report)
     write_text(config.out_dir / REPORT_MD, markdown)
     run.report = report
     return {"files": files}
+
+
+def model_file(config: PipelineConfig) -> Path:
+    """Where the run writes the quantized model: ``output.model``, else ``dir/model.intq``."""
+    return Path(config.output.model) if config.output.model else config.out_dir / MODEL_FILE
+
+
+def _relative(path: Path, folder: Path) -> str:
+    try:
+        return str(path.relative_to(folder))
+    except ValueError:
+        return str(path)
+
+
+def _has_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _plots(run: Run, layers: list[dict[str, Any]]) -> dict[str, bytes]:

@@ -30,7 +30,7 @@ def quantize(model: FloatModel | Graph, calib_data: Any,
     ``calib_data``: an array (single-input model), a tuple of arrays (one per input, batched
     on axis 0), or an iterable of such batches (see ``calibration.data``). ``config``: a
     ``QuantConfig``, a plain dict of its settings, or None for the defaults (int8,
-    per-channel symmetric weights, per-tensor activations, entropy calibration).
+    per-channel symmetric weights, per-tensor activations, MSE calibration).
     """
     config = _config(config)
     graph = prepared_graph(model, config)
