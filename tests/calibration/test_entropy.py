@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
-import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from intq.calibration import EntropyObserver
-from intq.calibration.entropy import entropy_threshold_bins
+from intq.calibration.entropy import SMOOTHING, entropy_threshold_bins
 
 from .calibration_data import assert_sane_threshold, batch_lists
 
@@ -67,22 +68,32 @@ def test_few_occupied_bins_need_no_search():
 
 
 def reference_divergences(counts: np.ndarray, levels: int) -> dict[int, float]:
-    """TensorRT's search written plainly: KL(P || Q) for every candidate edge, chunks of
-    ``edge // levels`` bins with the remainder in the last one."""
+    """The search written plainly: KL(P || Q) for every candidate edge, whole chunks of
+    ``edge // levels`` bins, the remainder's mass in the last chunk and Q empty on the
+    remainder, empty bins of Q smoothed as ONNX Runtime does."""
     bins = counts.astype(np.float64)
     bins[0] = bins[1]
     used = int(np.flatnonzero(counts)[-1]) + 1
     divergences = {}
     for edge in range(levels, used + 1):
-        chunk = np.minimum(np.arange(edge) // (edge // levels), levels - 1)
+        width = edge // levels
         q = np.zeros(edge)
         for j in range(levels):
-            members = (chunk == j) & (bins[:edge] > 0)
+            span = slice(j * width, (j + 1) * width)
+            members = bins[span] > 0
+            mass = bins[span].sum() + (bins[levels * width:edge].sum() if j == levels - 1 else 0)
             if members.any():
-                q[members] = bins[:edge][members].sum() / members.sum()
+                q[span][members] = mass / members.sum()
+        if not q.any():
+            divergences[edge] = np.inf
+            continue
+        q = q / q.sum()
+        q[q == 0] = SMOOTHING
+        q = q / q.sum()
         p = bins[:edge].copy()
         p[-1] += bins[edge:].sum()
-        divergences[edge] = float(scipy.stats.entropy(p, q)) if q.any() else np.inf
+        p = p / p.sum()
+        divergences[edge] = sum(pi * math.log(pi / qi) for pi, qi in zip(p, q) if pi > 0)
     return divergences
 
 
