@@ -428,6 +428,13 @@ def _int_layernorm(site: Site) -> Work:
     return Work(ops=LAYERNORM_OPS * site.out_size() + LAYERNORM_ROW_OPS * rows, width=INT64)
 
 
+@_rule("IntResize")
+def _int_resize(site: Site) -> Work:
+    """Per resized axis two weight multiplies and an add (counted at the output size, an
+    upper bound), then add half and shift."""
+    return Work(ops=(3 * len(site.attrs["axes"]) + 2) * site.out_size(), width=INT64)
+
+
 @_rule("Quantize")
 def _quantize(site: Site) -> Work:
     """Divide, round, clamp (2), in float32."""

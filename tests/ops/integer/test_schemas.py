@@ -29,7 +29,7 @@ SCALAR_CASES = {
 def test_all_documented_op_types_are_registered():
     assert INTEGER_OPS == sorted(["Quantize", "Dequantize", "IntConv", "IntMatMul", "Requantize",
                                   "IntAdd", "IntMul", "IntSumPool", "IntReduceSum", "IntLUT",
-                                  "IntSoftmax", "IntLayerNorm", "IntZeroInsert"])
+                                  "IntSoftmax", "IntLayerNorm", "IntZeroInsert", "IntResize"])
 
 
 @pytest.mark.parametrize("op_type", INTEGER_OPS)
