@@ -428,6 +428,13 @@ def _int_layernorm(site: Site) -> Work:
     return Work(ops=LAYERNORM_OPS * site.out_size() + LAYERNORM_ROW_OPS * rows, width=INT64)
 
 
+@_rule("IntGroupNorm")
+def _int_groupnorm(site: Site) -> Work:
+    """IntLayerNorm's counts, one row per sample and group."""
+    rows = site.shape(0)[0] * site.attrs["groups"]
+    return Work(ops=LAYERNORM_OPS * site.out_size() + LAYERNORM_ROW_OPS * rows, width=INT64)
+
+
 @_rule("IntResize")
 def _int_resize(site: Site) -> Work:
     """Per resized axis two weight multiplies and an add (counted at the output size, an
@@ -485,7 +492,7 @@ def _softmax(site: Site) -> Work:
     return Work(ops=5 * site.out_size())
 
 
-@_rule("LayerNormalization", "InstanceNormalization")
+@_rule("LayerNormalization", "InstanceNormalization", "GroupNormalization")
 def _normalization(site: Site) -> Work:
     """Mean, subtract, square, variance, scale by 1/σ, γ, β."""
     return Work(ops=7 * site.out_size())
