@@ -400,6 +400,11 @@ def _int_mul(site: Site) -> Work:
     return Work(ops=site.out_size(), width=_acc_bits(site))
 
 
+@_rule("IntCumSum")
+def _int_cumsum(site: Site) -> Work:
+    return Work(ops=site.out_size(), width=_acc_bits(site))
+
+
 @_rule("IntSumPool")
 def _int_sum_pool(site: Site) -> Work:
     return Work(ops=(math.prod(site.attrs["kernel_shape"]) - 1) * site.out_size(),
