@@ -433,6 +433,14 @@ def _int_layernorm(site: Site) -> Work:
     return Work(ops=LAYERNORM_OPS * site.out_size() + LAYERNORM_ROW_OPS * rows, width=INT64)
 
 
+@_rule("IntLogSoftmax")
+def _int_log_softmax(site: Site) -> Work:
+    """Per element row max, subtract, i-exp, row sum, final multiply-add-shift; per row the
+    bit length, index shifts, table load and log-sum multiply (docs/COST.md)."""
+    rows = site.out_size() // site.shape(0)[site.attrs["axis"]]
+    return Work(ops=20 * site.out_size() + 70 * rows, width=INT64)
+
+
 @_rule("IntGroupNorm")
 def _int_groupnorm(site: Site) -> Work:
     """IntLayerNorm's counts, one row per sample and group."""

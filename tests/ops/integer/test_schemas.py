@@ -30,7 +30,7 @@ def test_all_documented_op_types_are_registered():
     assert INTEGER_OPS == sorted(["Quantize", "Dequantize", "IntConv", "IntMatMul", "Requantize",
                                   "IntAdd", "IntMul", "IntSumPool", "IntReduceSum", "IntLUT",
                                   "IntSoftmax", "IntLayerNorm", "IntZeroInsert", "IntResize",
-                                  "IntGroupNorm", "IntCumSum"])
+                                  "IntGroupNorm", "IntCumSum", "IntLogSoftmax"])
 
 
 @pytest.mark.parametrize("op_type", INTEGER_OPS)
