@@ -31,6 +31,25 @@ def run_node(op_type: str, inputs: list[np.ndarray], consts: dict[str, np.ndarra
     return session.run(None, dict(zip(names, inputs)))[0]
 
 
+def run_top_k(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """TopK (two outputs) along the last axis: values and indices."""
+    graph = helper.make_graph(
+        [helper.make_node("TopK", ["x", "k"], ["v", "i"], axis=-1)], "g",
+        [helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(x.dtype), x.shape)],
+        [helper.make_empty_tensor_value_info("v"), helper.make_empty_tensor_value_info("i")],
+        [numpy_helper.from_array(np.array([k], np.int64), "k")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    values, indices = session.run(None, {"x": x})
+    return values, indices
+
+
+def top_k(x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Largest first, equal values in input order (ONNX's rule), on exact integers."""
+    order = np.argsort(-x.astype(np.int64), axis=-1, kind="stable")[..., :k]
+    return np.take_along_axis(x, order, axis=-1), order
+
+
 def spread(dtype: str, shape: tuple, seed: int = 0) -> np.ndarray:
     """Values of every magnitude the dtype holds, both signs, extremes included."""
     info = np.iinfo(dtype)
@@ -69,6 +88,11 @@ CASES = {
                lambda x: np.cumsum(x >> 4, axis=3, dtype=x.dtype)),
     "Neg": (lambda x: run_node("Neg", [np.maximum(x, -np.iinfo(x.dtype).max)]),
             lambda x: -np.maximum(x, -np.iinfo(x.dtype).max)),
+    "ArgMax": (lambda x: run_node("ArgMax", [x >> 5], axis=3),
+               lambda x: np.argmax(x >> 5, axis=3, keepdims=True)),
+    "ArgMin": (lambda x: run_node("ArgMin", [x >> 5], axis=3),
+               lambda x: np.argmin(x >> 5, axis=3, keepdims=True)),
+    "TopK": (lambda x: run_top_k(x >> 5, 3), lambda x: top_k(x >> 5, 3)),
 }
 
 

@@ -32,6 +32,9 @@ ORT_DTYPES: dict[str, set[str]] = {
     "MatMul": {"int32", "uint32", "int64"} | _FLOATS,
     "CumSum": {"int32", "int64"} | _FLOATS,
     "Neg": {"int8", "int16", "int32", "int64"} | _FLOATS,
+    "ArgMax": {"int8", "uint8", "int32", "int64"} | _FLOATS,
+    "ArgMin": {"int8", "uint8", "int32", "int64"} | _FLOATS,
+    "TopK": {"int8", "uint8", "int16", "int32", "int64"} | _FLOATS,
 }
 
 LOSSLESS = {

@@ -148,9 +148,9 @@ class TopK(OpDef):
     def evaluate(self, attrs: dict[str, Any], x: np.ndarray, k: np.ndarray) -> list[np.ndarray]:
         axis = normalize_axis(attrs["axis"], x.ndim, "TopK axis")
         count = const_ints(k)[0]
-        keys = -x if attrs["largest"] else x
-        if x.dtype.kind == "u" and attrs["largest"]:
-            keys = np.iinfo(x.dtype).max - x
+        keys = x
+        if attrs["largest"]:
+            keys = ~x if x.dtype.kind in "iu" else -x  # ~x reverses integer order, never wraps
         order = np.argsort(keys, axis=axis, kind="stable")
         index = np.take(order, np.arange(count), axis=axis)
         return [np.take_along_axis(x, index, axis=axis), index.astype(np.int64)]

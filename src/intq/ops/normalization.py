@@ -1,4 +1,5 @@
-"""Normalizing ops: Softmax, LogSoftmax, LayerNormalization, InstanceNormalization, LpNormalization.
+"""Normalizing ops: Softmax, LogSoftmax, LayerNormalization, InstanceNormalization,
+GroupNormalization, LpNormalization.
 
 Statistics are computed in float32 (``stash_type=1``), subtracting the maximum before
 exponentiating, as ONNX Runtime does.
@@ -13,7 +14,7 @@ import numpy as np
 
 from intq.ir.graph import TensorType
 from intq.ops.base import SameTypeOp, known_rank, normalize_axis
-from intq.ops.registry import OpDef, register
+from intq.ops.registry import REQUIRED, OpDef, register
 
 
 @register
@@ -88,6 +89,28 @@ class InstanceNormalization(SameTypeOp):
         shape = (-1, *([1] * (x.ndim - 2)))
         y = centered / np.sqrt(var + x.dtype.type(attrs["epsilon"]))
         return [y * scale.reshape(shape) + bias.reshape(shape)]
+
+
+@register
+class GroupNormalization(SameTypeOp):
+    """Per-sample normalization over channel groups and the spatial axes, then scale and bias
+    per channel (opset 21), or per group when they hold ``num_groups`` values (opset 18)."""
+
+    op_type = "GroupNormalization"
+    attrs = {"epsilon": 1e-5, "num_groups": REQUIRED, "stash_type": 1}
+
+    def evaluate(self, attrs: dict[str, Any], x: np.ndarray, scale: np.ndarray,
+                 bias: np.ndarray) -> list[np.ndarray]:
+        groups, channels = int(attrs["num_groups"]), x.shape[1]
+        rows = x.reshape(x.shape[0], groups, -1).astype(np.float32)
+        mean = rows.mean(axis=-1, keepdims=True)
+        centered = rows - mean
+        var = (centered * centered).mean(axis=-1, keepdims=True)
+        y = (centered / np.sqrt(var + np.float32(attrs["epsilon"]))).reshape(x.shape)
+        shape = (-1, *([1] * (x.ndim - 2)))
+        scale, bias = (np.repeat(v.reshape(-1), channels // groups) if v.size != channels
+                       else v.reshape(-1) for v in (scale, bias))
+        return [(y * scale.reshape(shape) + bias.reshape(shape)).astype(x.dtype)]
 
 
 @register

@@ -400,6 +400,11 @@ def _int_mul(site: Site) -> Work:
     return Work(ops=site.out_size(), width=_acc_bits(site))
 
 
+@_rule("IntCumSum")
+def _int_cumsum(site: Site) -> Work:
+    return Work(ops=site.out_size(), width=_acc_bits(site))
+
+
 @_rule("IntSumPool")
 def _int_sum_pool(site: Site) -> Work:
     return Work(ops=(math.prod(site.attrs["kernel_shape"]) - 1) * site.out_size(),
@@ -426,6 +431,28 @@ def _int_softmax(site: Site) -> Work:
 def _int_layernorm(site: Site) -> Work:
     rows = site.out_size() // site.shape(0)[site.attrs["axis"]]
     return Work(ops=LAYERNORM_OPS * site.out_size() + LAYERNORM_ROW_OPS * rows, width=INT64)
+
+
+@_rule("IntLogSoftmax")
+def _int_log_softmax(site: Site) -> Work:
+    """Per element row max, subtract, i-exp, row sum, final multiply-add-shift; per row the
+    bit length, index shifts, table load and log-sum multiply (docs/COST.md)."""
+    rows = site.out_size() // site.shape(0)[site.attrs["axis"]]
+    return Work(ops=20 * site.out_size() + 70 * rows, width=INT64)
+
+
+@_rule("IntGroupNorm")
+def _int_groupnorm(site: Site) -> Work:
+    """IntLayerNorm's counts, one row per sample and group."""
+    rows = site.shape(0)[0] * site.attrs["groups"]
+    return Work(ops=LAYERNORM_OPS * site.out_size() + LAYERNORM_ROW_OPS * rows, width=INT64)
+
+
+@_rule("IntResize")
+def _int_resize(site: Site) -> Work:
+    """Per resized axis two weight multiplies and an add (counted at the output size, an
+    upper bound), then add half and shift."""
+    return Work(ops=(3 * len(site.attrs["axes"]) + 2) * site.out_size(), width=INT64)
 
 
 @_rule("Quantize")
@@ -478,7 +505,7 @@ def _softmax(site: Site) -> Work:
     return Work(ops=5 * site.out_size())
 
 
-@_rule("LayerNormalization", "InstanceNormalization")
+@_rule("LayerNormalization", "InstanceNormalization", "GroupNormalization")
 def _normalization(site: Site) -> Work:
     """Mean, subtract, square, variance, scale by 1/σ, γ, β."""
     return Work(ops=7 * site.out_size())

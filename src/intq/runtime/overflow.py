@@ -190,6 +190,12 @@ def _min(node: Node, ins: Sequence[IntRange | None], consts: Sequence[np.ndarray
     return [IntRange.of(min(r.low for r in present), min(r.high for r in present))]
 
 
+def _top_k(node: Node, ins: Sequence[IntRange | None], consts: Sequence[np.ndarray | None]
+           ) -> list[IntRange | None]:
+    """Values are input values; indices are int64 positions."""
+    return [ins[0].hull(), IntRange.of_dtype("int64")]
+
+
 def _all_integer(node: Node, ins: Sequence[IntRange | None]) -> list[IntRange]:
     if any(r is None for r in ins):
         raise ValueError(f"{node.op} mixes integer and float inputs")
@@ -222,7 +228,7 @@ _FLOAT_OP_RULES: dict[str, RangeRule] = {
                      "Identity", "GlobalMaxPool", "ReduceMax", "ReduceMin", "DepthToSpace",
                      "SpaceToDepth"], _same),
     "MaxPool": _max_pool, "Resize": _resize, "Pad": _pad, "Concat": _concat, "Max": _max,
-    "Min": _min, "Relu": _relu, "Clip": _clip,
+    "Min": _min, "Relu": _relu, "Clip": _clip, "TopK": _top_k,
 }
 
 

@@ -33,13 +33,25 @@ def int_layernorm(b: OnnxBuilder, node: Node) -> None:
         raise b.unsupported("gain and bias must be constants")
     axis, n = int(attrs["axis"]), gain.size
     rank = b.rank(node.inputs[0]) if axis >= 0 else None
+    x_hat = normalized(b, int64(b, b.get(node.inputs[0])), axis, n, attrs)
+    gain_c = b.const(along_axis(gain.astype(np.int64), axis, rank), hint="gain")
+    bias_c = b.const(along_axis(bias.astype(np.int64), axis, rank), hint="bias")
+    out = round_shift(b, b.op("Add", [b.op("Mul", [x_hat, gain_c]), bias_c]),
+                      int(attrs["out_shift"]))
+    lo, hi = int_range(attrs["bits"], bool(attrs["signed"]))
+    dtype = storage_dtype(attrs["bits"], bool(attrs["signed"])).name
+    b.set(node.outputs[0], clamp_cast(b, out, lo, hi, dtype))
+
+
+def normalized(b: OnnxBuilder, q: str, axis: int, n: int, attrs: dict) -> str:
+    """``quant.nonlinear.layernorm.i_normalize`` of int64 ``q`` along ``axis`` (``n`` values):
+    the ``NORM_FRAC_BITS`` fraction before gamma and beta."""
     in_bound = 1 << (int(attrs["in_bits"]) - 1)
     row_bits, max_left = int(attrs["row_bits"]), int(attrs["max_left_shift"])
 
     def c(value: int, hint: str) -> str:
         return b.const(value, "int64", hint)
 
-    q = int64(b, b.get(node.inputs[0]))
     total = reduce_sum(b, q, [axis], 1, n, in_bound)
     d = b.op("Sub", [b.op("Mul", [q, c(n, "n")]), total], hint="dev")
     widest = bit_length(b, reduce_max(b, b.op("Abs", [d]), [axis], 2 * n * in_bound))
@@ -56,14 +68,7 @@ def int_layernorm(b: OnnxBuilder, node: Node) -> None:
     reciprocal = b.op("Div", [c(1 << RECIPROCAL_BITS, "one_q61"), maximum(b, root, c(1, "one"))])
     inverse = b.op("Where", [b.op("Greater", [root, zero], "bool"), reciprocal, zero],
                    hint="inverse")
-    x_hat = round_shift(b, b.op("Mul", [y, inverse]), RECIPROCAL_BITS - NORM_FRAC_BITS)
-    gain_c = b.const(along_axis(gain.astype(np.int64), axis, rank), hint="gain")
-    bias_c = b.const(along_axis(bias.astype(np.int64), axis, rank), hint="bias")
-    out = round_shift(b, b.op("Add", [b.op("Mul", [x_hat, gain_c]), bias_c]),
-                      int(attrs["out_shift"]))
-    lo, hi = int_range(attrs["bits"], bool(attrs["signed"]))
-    dtype = storage_dtype(attrs["bits"], bool(attrs["signed"])).name
-    b.set(node.outputs[0], clamp_cast(b, out, lo, hi, dtype))
+    return round_shift(b, b.op("Mul", [y, inverse]), RECIPROCAL_BITS - NORM_FRAC_BITS)
 
 
 @export_rule("qdq", "IntLayerNorm")

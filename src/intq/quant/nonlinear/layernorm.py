@@ -47,8 +47,10 @@ class LayerNormPlan:
 
 def plan_i_layernorm(in_scale: float, in_bits: int, n: int, gamma: np.ndarray | None,
                      beta: np.ndarray | None, eps: float, out_scale: float, out_bits: int,
-                     out_signed: bool = True) -> LayerNormPlan:
-    """Compile-time constants for layer norm over ``n`` signed ``in_bits`` values."""
+                     out_signed: bool = True, channels: int | None = None) -> LayerNormPlan:
+    """Compile-time constants for layer norm over ``n`` signed ``in_bits`` values; ``gamma``
+    and ``beta`` hold ``channels`` values (default ``n``: one per normalized element; group
+    norm has one per channel instead)."""
     for name, scale in (("in_scale", in_scale), ("out_scale", out_scale)):
         if not math.isfinite(scale) or scale <= 0:
             raise ValueError(f"{name} must be finite and positive, got {scale!r}")
@@ -59,8 +61,8 @@ def plan_i_layernorm(in_scale: float, in_bits: int, n: int, gamma: np.ndarray | 
     n = int(n)
     if n < 1 or n * (1 << in_bits) > 1 << 62:
         raise ValueError(f"layer norm over n={n} values of {in_bits} bits does not fit int64")
-    gamma = _per_channel(gamma, n, 1.0, "gamma")
-    beta = _per_channel(beta, n, 0.0, "beta")
+    gamma = _per_channel(gamma, channels or n, 1.0, "gamma")
+    beta = _per_channel(beta, channels or n, 0.0, "beta")
     row_bits = (61 - n.bit_length()) // 2
     eps_real = n**3 * eps / in_scale**2
     if not eps_real < 2.0**61:
@@ -89,7 +91,14 @@ def i_layernorm(q: np.ndarray, plan: LayerNormPlan, axis: int = -1) -> np.ndarra
     if not -q.ndim <= axis < q.ndim or q.shape[axis] != plan.n:
         raise ValueError(f"layer norm planned for {plan.n} values, got shape {q.shape} "
                          f"on axis {axis}")
-    q = np.moveaxis(q, axis, -1)
+    x_hat = i_normalize(np.moveaxis(q, axis, -1), plan)
+    out = round_half_up_shift(x_hat * plan.gain + plan.bias, plan.out_shift)
+    return np.moveaxis(saturate(out, plan.out_bits, plan.out_signed), -1, axis)
+
+
+def i_normalize(q: np.ndarray, plan: LayerNormPlan) -> np.ndarray:
+    """``x_hat / sqrt(n)`` of each last-axis row of int64 ``q`` as a ``NORM_FRAC_BITS``-bit
+    fraction: the integer mean, variance and root, before gamma and beta."""
     d = plan.n * q - q.sum(axis=-1, keepdims=True)
     widest = bit_length(np.abs(d).max(axis=-1, keepdims=True))
     shift = np.maximum(widest - plan.row_bits, -plan.max_left_shift)
@@ -98,9 +107,7 @@ def i_layernorm(q: np.ndarray, plan: LayerNormPlan, axis: int = -1) -> np.ndarra
     eps = round_half_up_shift(plan.eps, np.minimum(2 * (shift + plan.max_left_shift), 62))
     root = i_sqrt((y * y).sum(axis=-1, keepdims=True) + eps)
     inverse = np.where(root > 0, (1 << RECIPROCAL_BITS) // np.maximum(root, 1), 0)
-    x_hat = round_half_up_shift(y * inverse, RECIPROCAL_BITS - NORM_FRAC_BITS)
-    out = round_half_up_shift(x_hat * plan.gain + plan.bias, plan.out_shift)
-    return np.moveaxis(saturate(out, plan.out_bits, plan.out_signed), -1, axis)
+    return round_half_up_shift(y * inverse, RECIPROCAL_BITS - NORM_FRAC_BITS)
 
 
 def _per_channel(values: np.ndarray | None, n: int, default: float, name: str) -> np.ndarray:

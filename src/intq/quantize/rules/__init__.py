@@ -3,6 +3,8 @@
 from intq.quantize.rules import (add, cast, clamp, common_scale,  # noqa: F401
                                  conv, conv_transpose, gather, layernorm, lut, matmul, movement,
                                  mul, pool, prelu, reduce, shape, softmax)
+from intq.quantize.rules import (cumsum, einsum, groupnorm, logsoftmax,  # noqa: F401
+                                 resize, select)
 from intq.quantize.rules.registry import lowered_ops, lowers, rule_for
 
 __all__ = ["lowered_ops", "lowers", "rule_for"]

@@ -16,7 +16,7 @@ from intq.quantize.scales import quantize_to
 
 DATA_MOVEMENT = ("Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice", "Split",
                  "Expand", "Tile", "Identity", "DepthToSpace", "SpaceToDepth", "MaxPool",
-                 "GlobalMaxPool", "ReduceMax", "ReduceMin", "Relu", "Resize", "Pad")
+                 "GlobalMaxPool", "ReduceMax", "ReduceMin", "Relu", "Pad")
 
 
 @lowers(*DATA_MOVEMENT)
@@ -29,8 +29,6 @@ def pass_through(ctx: Lowering, node: Node) -> bool:
     data = node.inputs[0]
     if not ctx.is_float(data) or any(ctx.is_float(i) and i not in ctx.src.constants
                                      for i in node.inputs[1:]):
-        return False
-    if node.op == "Resize" and node.attrs.get("mode") != "nearest":
         return False
     if node.op == "Pad" and node.attrs.get("mode") == "constant" and len(node.inputs) > 2 \
             and node.inputs[2] and ctx.constant(node.inputs[2]) is None:
