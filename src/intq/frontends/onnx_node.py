@@ -19,8 +19,10 @@ from intq.errors import UnsupportedOpError
 from intq.ir.graph import DTYPES, Graph, Shape, Value
 
 
-KEEP_IN_FLOAT = "keep it in float with restore or split the model before it"
-"""What a user can do about an op intq cannot import."""
+KEEP_IN_FLOAT = ("cut the model before it (onnx.utils.extract_model) and quantize that part, "
+                 "or re-export the model without it")
+"""What a user can do about a node intq cannot import even as an ONNX Runtime island
+(control flow, model-local functions)."""
 
 
 @dataclass
@@ -30,6 +32,8 @@ class ImportContext:
 
     graph: Graph
     onnx_shapes: Callable[[], dict[str, Shape]]
+    opsets: dict[str, int] = field(default_factory=dict)
+    """The model's opset version per domain (what an ONNX Runtime island runs at)."""
     _shapes: dict[str, Shape] | None = field(default=None, init=False, repr=False)
 
     def shape(self, name: str) -> Shape:
