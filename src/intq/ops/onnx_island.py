@@ -171,3 +171,8 @@ def _onnx_inferred(attrs: dict[str, Any], types: Sequence[TensorType | None],
                           for d in tensor.shape.dim)
         out.append(TensorType(shape, dtype))
     return out
+
+
+def source_op_type(node: Any) -> str:
+    """The op type a node had in its source model: an island's carried one, else its own."""
+    return node.attrs["op_type"] if node.op == ISLAND_OP else node.op

@@ -16,7 +16,7 @@ from intq.model import FloatModel
 from intq.passes import attach_input_shapes, isolate_softmax_masks, prepare
 from intq.quantize.config import QuantConfig
 from intq.quantize.errors import QuantConfigError
-from intq.quantize.float_region import check_names
+from intq.quantize.float_region import check_names, warn_float_nodes
 from intq.quantize.lower import lower
 from intq.quantize.model import QuantizedModel
 from intq.runtime.overflow import fit_accumulators
@@ -38,7 +38,9 @@ def quantize(model: FloatModel | Graph, calib_data: Any,
                           progress=progress, batch_size=config.calibration.batch_size)
     quantized = lower(graph, observers, config)
     fit_accumulators(quantized)
-    return QuantizedModel(quantized)
+    qmodel = QuantizedModel(quantized)
+    warn_float_nodes(quantized.name, qmodel.float_nodes)
+    return qmodel
 
 
 def prepared_graph(model: FloatModel | Graph, config: QuantConfig) -> Graph:
