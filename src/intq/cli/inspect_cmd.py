@@ -8,9 +8,8 @@ from pathlib import Path
 from intq.cli.file_kind import INTQ, ONNX, require
 from intq.cli.help_format import ExamplesFormatter
 from intq.errors import IntqError, UnsupportedOpError
-from intq.frontends.onnx_node import KEEP_IN_FLOAT
 from intq.ir.graph import Graph
-from intq.ops.onnx_island import ISLAND_OP
+from intq.ops.onnx_island import CUT_ADVICE, ISLAND_OP
 from intq.pipeline.precision import (accumulator_bits, exact_parts, is_quantized, model_sizes,
                                      parameter_count, precision_table)
 from intq.runtime.cost import graph_cost
@@ -147,6 +146,6 @@ def _island_lines(graph: Graph) -> list[str]:
 
 def _print_unsupported(path: Path, nodes: list[tuple[str, str]]) -> None:
     print(f"model: {path}")
-    print(f"unsupported ops ({len(nodes)} nodes): {KEEP_IN_FLOAT}")
+    print(f"unsupported ops ({len(nodes)} nodes): {CUT_ADVICE}")
     for op_type, name in nodes:
         print(f"  {op_type:<24}{name}")

@@ -17,11 +17,11 @@ from intq.errors import InputError, UnsupportedOpError
 from intq.frontends.onnx_canonical import canonicalize
 from intq.frontends.onnx_legacy import upgrade
 from intq.frontends.onnx_load import STANDARD_DOMAINS, ModelSource, lift_opset, load_model
-from intq.frontends.onnx_node import (KEEP_IN_FLOAT, ImportContext, OnnxNode, decode_attrs,
+from intq.frontends.onnx_node import (ImportContext, OnnxNode, decode_attrs,
                                       onnx_dtype, tensor_to_array)
 from intq.ir.graph import Dim, Graph, Node, Shape, Value
 from intq.ops import infer_shapes, registry
-from intq.ops.onnx_island import ISLAND_OP, encode_node
+from intq.ops.onnx_island import CUT_ADVICE, ISLAND_OP, encode_node
 
 _CONTROL_FLOW = ("If", "Loop", "Scan")
 
@@ -194,12 +194,12 @@ def _check_supported(proto_node: onnx.NodeProto, name: str, functions: set) -> N
     op = proto_node.op_type
     if (proto_node.domain, op) in functions:
         raise UnsupportedOpError(f"op type '{op}' (node '{name}') is an ONNX function, which "
-                                 f"is not supported; {KEEP_IN_FLOAT}")
+                                 f"is not supported; {CUT_ADVICE}")
     kinds = onnx.AttributeProto
     if op in _CONTROL_FLOW or any(a.type in (kinds.GRAPH, kinds.GRAPHS)
                                   for a in proto_node.attribute):
         raise UnsupportedOpError(f"op type '{op}' (node '{name}') is control flow, which is "
-                                 f"not supported; {KEEP_IN_FLOAT}")
+                                 f"not supported; {CUT_ADVICE}")
 
 
 def _constant_value(attrs: dict[str, Any], name: str) -> np.ndarray:

@@ -17,12 +17,9 @@ from onnx import numpy_helper
 
 from intq.errors import UnsupportedOpError
 from intq.ir.graph import DTYPES, Graph, Shape, Value
+from intq.ops.onnx_island import CUT_ADVICE
 
 
-KEEP_IN_FLOAT = ("cut the model before it (onnx.utils.extract_model) and quantize that part, "
-                 "or re-export the model without it")
-"""What a user can do about a node intq cannot import even as an ONNX Runtime island
-(control flow, model-local functions)."""
 
 
 @dataclass
@@ -93,7 +90,7 @@ def decode_attrs(proto: onnx.NodeProto, node_name: str) -> dict[str, Any]:
     for attr in proto.attribute:
         if attr.type in (kinds.GRAPH, kinds.GRAPHS):
             raise UnsupportedOpError(f"op type '{proto.op_type}' (node '{node_name}') is control "
-                                     f"flow, which is not supported; {KEEP_IN_FLOAT}")
+                                     f"flow, which is not supported; {CUT_ADVICE}")
         if attr.type == kinds.TENSOR:
             attrs[attr.name] = tensor_to_array(attr.t, f"attribute '{attr.name}' of node "
                                                        f"'{node_name}'")

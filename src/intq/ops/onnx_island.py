@@ -28,6 +28,11 @@ from intq.ops.registry import REQUIRED, OpDef, infer_by_probing, register
 
 ISLAND_OP = "OnnxIsland"
 
+CUT_ADVICE = ("cut the model before it (onnx.utils.extract_model) and quantize that part, or "
+              "re-export the model without it")
+"""What a user can do about a node that neither intq nor ONNX Runtime can run (control flow,
+model-local functions, ops of unknown domains)."""
+
 
 def encode_node(proto: onnx.NodeProto, num_outputs: int) -> str:
     """``proto`` with positional names (``""`` kept for omitted optional inputs) and only its
@@ -103,8 +108,9 @@ def _session(node: str, opset: int, domain: str, domain_version: int,
         return ort.InferenceSession(model.SerializeToString(), options,
                                     providers=["CPUExecutionProvider"])
     except Exception as exc:  # noqa: BLE001 - ORT's own message says what it rejects
-        raise UnsupportedOpError(f"node {label} cannot run in ONNX Runtime either: "
-                                 f"{str(exc).splitlines()[0]}") from None
+        raise UnsupportedOpError(f"node {label} is not supported by intq, which would run it in "
+                                 f"ONNX Runtime, but ONNX Runtime rejects it too "
+                                 f"({str(exc).splitlines()[0]}); {CUT_ADVICE}") from None
 
 
 @register
@@ -128,15 +134,25 @@ class OnnxIsland(OpDef):
     def infer(self, attrs: dict[str, Any], types: Sequence[TensorType | None],
               consts: Sequence[np.ndarray | None]) -> list[TensorType]:
         """ONNX's shape inference on the one-node model (no ONNX Runtime needed); where it
-        leaves a shape unknown, probing by running the node in ONNX Runtime, if installed."""
+        leaves a type or shape unknown (contrib ops ONNX has no schema for), probing by
+        running the node in ONNX Runtime, which must then accept it."""
         inferred = _onnx_inferred(attrs, types, consts)
-        if all(t.shape is not None and "?" not in t.shape for t in inferred):
+        if inferred is not None and all(t.shape is not None and "?" not in t.shape
+                                        for t in inferred):
             return inferred
+        signature = tuple(("", None) if t is None else
+                          (t.dtype, None if t.shape is None else len(t.shape)) for t in types)
         try:
-            probed = infer_by_probing(self, attrs, types, consts)
+            _session(attrs["node"], attrs["opset"], attrs["domain"], attrs["domain_version"],
+                     signature, label(attrs))
         except MissingDependencyError:
+            if inferred is None:
+                raise
             return inferred
-        return probed if all(t.shape is not None for t in probed) else inferred
+        probed = infer_by_probing(self, attrs, types, consts)
+        if inferred is None or all(t.shape is not None for t in probed):
+            return probed
+        return inferred
 
 
 def label(attrs: dict[str, Any]) -> str:
@@ -147,23 +163,23 @@ def label(attrs: dict[str, Any]) -> str:
 @functools.lru_cache(maxsize=256)
 def _label(node: str) -> str:
     proto = decode_node({"node": node})
-    return f"'{proto.name}' ({proto.op_type})"
+    domain = f"{proto.domain}." if proto.domain not in ("", "ai.onnx") else ""
+    return f"'{proto.name}' ({domain}{proto.op_type})"
 
 
 def _onnx_inferred(attrs: dict[str, Any], types: Sequence[TensorType | None],
-                   consts: Sequence[np.ndarray | None]) -> list[TensorType]:
+                   consts: Sequence[np.ndarray | None]) -> list[TensorType] | None:
+    """Output types by ONNX's shape inference, or None where it cannot type every output."""
     model = one_node_model(attrs, types, consts)
     try:
         model = onnx.shape_inference.infer_shapes(model, strict_mode=True, data_prop=True)
-    except Exception as exc:  # noqa: BLE001 - ONNX's message names the mismatch
-        raise UnsupportedOpError(f"node {label(attrs)}: ONNX shape inference rejects its inputs: "
-                                 f"{str(exc).splitlines()[0]}") from None
+    except Exception:  # noqa: BLE001 - no schema (contrib op) or a rejection: ORT decides
+        return None
     out = []
     for info in model.graph.output:
         tensor = info.type.tensor_type
         if not tensor.elem_type:
-            raise UnsupportedOpError(f"node {label(attrs)}: ONNX cannot infer the type of its "
-                                     f"output {info.name}")
+            return None
         dtype = np.dtype(helper.tensor_dtype_to_np_dtype(tensor.elem_type)).name
         shape: tuple[Dim, ...] | None = None
         if tensor.HasField("shape"):
