@@ -105,23 +105,30 @@ def _import_node(graph: Graph, proto_node: onnx.NodeProto, name: str, opset: int
         graph.add_constant(proto_node.output[0], _constant_value(attrs, name), exact_name=True)
         return
     outputs = _node_outputs(proto_node, name, used, graph)
-    if proto_node.domain not in STANDARD_DOMAINS or not registry.is_registered(
-            proto_node.op_type):
-        reason = f"intq has no float reference for {_op_label(proto_node)}"
-        _append(graph, island(proto_node, name, outputs, opset, ctx, reason), node_names)
-        return
-    attrs = decode_attrs(proto_node, name)
-    node = OnnxNode(proto_node.op_type, list(proto_node.input), outputs, name, attrs,
-                    _schema_version(proto_node.op_type, opset), ctx)
     try:
-        parts = []
-        for part in upgrade(node):
-            canonicalize(part)
-            parts.append((part, _ir_attrs(part)))
+        parts = _ir_parts(proto_node, name, outputs, opset, ctx)
     except UnsupportedOpError as exc:
         parts = [(island(proto_node, name, outputs, opset, ctx, str(exc)), None)]
     for part, attrs in parts:
         _append(graph, part, node_names, attrs)
+
+
+def _ir_parts(proto_node: onnx.NodeProto, name: str, outputs: list[str], opset: int,
+              ctx: ImportContext) -> list[tuple[OnnxNode, dict[str, Any]]]:
+    """The IR nodes (with normalized attributes) of one ONNX node, or UnsupportedOpError
+    saying why the IR cannot express it."""
+    if proto_node.domain not in STANDARD_DOMAINS:
+        raise UnsupportedOpError(f"intq has no float reference for {_op_label(proto_node)}")
+    node = OnnxNode(proto_node.op_type, list(proto_node.input), outputs, name,
+                    decode_attrs(proto_node, name), _schema_version(proto_node.op_type, opset),
+                    ctx)
+    parts = []
+    for part in upgrade(node):
+        canonicalize(part)
+        if not registry.is_registered(part.op):
+            raise UnsupportedOpError(f"intq has no float reference for {part.op}")
+        parts.append((part, _ir_attrs(part)))
+    return parts
 
 
 def island(proto_node: onnx.NodeProto, name: str, outputs: list[str], opset: int,
