@@ -18,6 +18,32 @@ from intq.quantize.config import QuantConfig
 from intq.quantize.errors import QuantConfigError
 
 
+SOURCE_OPS_KEY = "source_ops"
+"""``graph.meta`` key: node name → op type before preparation, so that ``restore_ops`` also
+finds the nodes a pass rewrote an op into (GlobalAveragePool into ReduceSum and Mul, named
+``<node>_sum`` and ``<node>``)."""
+
+
+def remember_source_ops(graph: Graph) -> None:
+    """Record each node's op type (an island's carried one) before preparation rewrites it."""
+    graph.meta[SOURCE_OPS_KEY] = {n.name: source_op_type(n) for n in graph.nodes}
+
+
+def op_types(graph: Graph) -> dict[str, set[str]]:
+    """Node name → the op types ``restore_ops`` matches it by: its own, and for a node a
+    preparation pass made, the op type of the original node it is named after."""
+    source = graph.meta.get(SOURCE_OPS_KEY, {})
+    types = {}
+    for node in graph.nodes:
+        found = {source_op_type(node)}
+        if node.name in source:
+            found.add(source[node.name])
+        else:
+            found.update(op for name, op in source.items() if node.name.startswith(f"{name}_"))
+        types[node.name] = found
+    return types
+
+
 def check_names(graph: Graph, config: QuantConfig) -> None:
     """Every node, tensor and op type the config names must exist in the prepared graph."""
     nodes = {n.name for n in graph.nodes}
@@ -31,7 +57,7 @@ def check_names(graph: Graph, config: QuantConfig) -> None:
         if name not in graph.values or name in graph.constants:
             raise QuantConfigError(f"split names tensor '{name}', which is no activation of the "
                                    f"prepared graph '{graph.name}'")
-    present = {source_op_type(n) for n in graph.nodes}
+    present = set().union(*op_types(graph).values())
     for op in config.restore_ops:
         if not is_registered(op) and op not in present:
             raise QuantConfigError(f"restore_ops names op type '{op}', which is neither an op "
@@ -43,13 +69,14 @@ def float_nodes(graph: Graph, config: QuantConfig) -> dict[str, str]:
     reasons: dict[str, str] = {}
     restore_ops, restore_nodes = set(config.restore_ops), set(config.restore_nodes)
     downstream = set(config.split)
+    types = op_types(graph) if restore_ops else {}
     for node in graph.nodes:
         if any(i in downstream for i in node.inputs):
             downstream.update(o for o in node.outputs if o)
             reasons[node.name] = "split"
         elif node.name in restore_nodes:
             reasons[node.name] = "restore_nodes"
-        elif source_op_type(node) in restore_ops:
+        elif restore_ops and restore_ops & types[node.name]:
             reasons[node.name] = "restore_ops"
         elif node.op == ISLAND_OP:
             reasons[node.name] = f"runs in ONNX Runtime: {node.attrs['reason']}"
