@@ -23,3 +23,11 @@ class InputError(IntqError):
 
 class GraphError(IntqError):
     """A graph that violates the IR's invariants (cycle, dangling value, duplicate name)."""
+
+
+class MissingDependencyError(IntqError):
+    """An optional package a feature needs is not installed; the message says what to install."""
+
+
+class IntqWarning(UserWarning):
+    """Something the user should know that does not stop the work: a model left partly float."""

@@ -44,24 +44,42 @@ def test_inspect_prints_graph(capsys):
     assert "= Conv(%input" in capsys.readouterr().out
 
 
-def _unsupported_model(path: Path) -> None:
+def _model_with(path: Path, op_type: str, **attrs) -> None:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
     nodes = [helper.make_node("Relu", ["x"], ["a"], name="r"),
-             helper.make_node("Hardmax", ["a"], ["b"], name="hm1"),
-             helper.make_node("Hardmax", ["b"], ["y"], name="hm2")]
+             helper.make_node(op_type, ["a"], ["b"], name="n1", **attrs),
+             helper.make_node(op_type, ["b"], ["y"], name="n2", **attrs)]
     model = helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
                               opset_imports=[helper.make_opsetid("", 17)])
     onnx.save(model, path)
 
 
+def test_inspect_lists_onnx_runtime_islands(tmp_path, capsys):
+    path = tmp_path / "m.onnx"
+    _model_with(path, "Hardmax")
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "ONNX Runtime islands (2 nodes, float; need onnxruntime):" in out
+    assert "n1" in out and "n2" in out and "no float reference for Hardmax" in out
+
+
 def test_inspect_lists_every_unsupported_node(tmp_path, capsys):
     path = tmp_path / "m.onnx"
-    _unsupported_model(path)
+    info = helper.make_tensor_value_info
+    branch = helper.make_graph([helper.make_node("Identity", ["x"], ["z"])], "b", [],
+                               [info("z", TensorProto.FLOAT, [1, 4])])
+    nodes = [helper.make_node("If", ["c"], [out], name=out, then_branch=branch,
+                              else_branch=branch) for out in ("if1", "if2")]
+    nodes.append(helper.make_node("Add", ["if1", "if2"], ["y"], name="add"))
+    graph = helper.make_graph(nodes, "g", [info("c", TensorProto.BOOL, []),
+                                           info("x", TensorProto.FLOAT, [1, 4])],
+                              [info("y", TensorProto.FLOAT, [1, 4])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
     assert main(["inspect", str(path)]) == 2
     out = capsys.readouterr().out
-    assert "unsupported ops (2 nodes)" in out
-    assert "hm1" in out and "hm2" in out
+    assert "unsupported ops (2 nodes): cut the model before it" in out
+    assert "if1" in out and "if2" in out
 
 
 @pytest.mark.parametrize("content, match", [

@@ -105,3 +105,22 @@ def test_every_value_owns_its_grid_and_bounds_survive_a_reload(model, tmp_path):
     loaded = intq.load(tmp_path / "m.intq")
     assert {n: v.quant.bound for n, v in model.graph.values.items() if v.quant} == {
         n: v.quant.bound for n, v in loaded.graph.values.items() if v.quant}
+
+
+def test_an_exact_model_says_so_and_warns_nothing(model):
+    assert model.exact and model.float_nodes == {}
+    assert ", exact, " in repr(model)
+
+
+def test_a_partly_float_model_names_its_float_nodes_in_repr_and_a_warning():
+    import warnings
+
+    from intq.errors import IntqWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        partly = quantize(net(), DATA, restore_ops=["Relu"])
+    assert partly.float_nodes == {"relu": "restore_ops"}
+    assert "partly float (1 node: relu)" in repr(partly)
+    (warning,) = [w for w in caught if issubclass(w.category, IntqWarning)]
+    assert "relu (restore_ops)" in str(warning.message)

@@ -9,6 +9,7 @@ from intq.cli.file_kind import INTQ, ONNX, require
 from intq.cli.help_format import ExamplesFormatter
 from intq.errors import IntqError, UnsupportedOpError
 from intq.ir.graph import Graph
+from intq.ops.onnx_island import CUT_ADVICE, ISLAND_OP
 from intq.pipeline.precision import (accumulator_bits, exact_parts, is_quantized, model_sizes,
                                      parameter_count, precision_table)
 from intq.runtime.cost import graph_cost
@@ -77,6 +78,7 @@ def summarize(graph: Graph, source: str) -> str:
     lines.append(f"ops ({len(graph.nodes)} nodes):")
     lines += [f"  {op:<24}{count:>6}" for op, count in graph.op_histogram().items()]
     lines.append("unsupported ops: none")
+    lines += _island_lines(graph)
     if is_quantized(graph):
         lines += _precision_lines(graph)
     return "\n".join(lines)
@@ -131,9 +133,19 @@ def _precision_lines(graph: Graph) -> list[str]:
     return lines
 
 
+def _island_lines(graph: Graph) -> list[str]:
+    """The nodes ONNX Runtime runs (float in every quantized model), with why."""
+    islands = [n for n in graph.nodes if n.op == ISLAND_OP]
+    if not islands:
+        return []
+    count = f"{len(islands)} node{'s' * (len(islands) != 1)}"
+    lines = [f"ONNX Runtime islands ({count}, float; need onnxruntime):"]
+    lines += [f"  {n.name:<32}{n.attrs['op_type']:<20}{n.attrs['reason']}" for n in islands]
+    return lines
+
+
 def _print_unsupported(path: Path, nodes: list[tuple[str, str]]) -> None:
     print(f"model: {path}")
-    print(f"unsupported ops ({len(nodes)} nodes): keep them in float with restore, or split the "
-          "model before them")
+    print(f"unsupported ops ({len(nodes)} nodes): {CUT_ADVICE}")
     for op_type, name in nodes:
         print(f"  {op_type:<24}{name}")

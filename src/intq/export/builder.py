@@ -28,6 +28,8 @@ class OnnxBuilder:
         self.nodes: list[onnx.NodeProto] = []
         self.initializers: list[onnx.TensorProto] = []
         self.dtypes: dict[str, str] = {}
+        self.domains: dict[str, int] = {}
+        """Opset versions of the non-default domains emitted nodes use (ONNX Runtime islands)."""
         self.env: dict[str, str] = {}
         self.node: Node | None = None
         self._taken = set(graph.values) | {n.name for n in graph.nodes}
@@ -182,7 +184,8 @@ class OnnxBuilder:
         graph = helper.make_graph(
             self.nodes, self.graph.name, [self._value_info(i, i) for i in self.graph.inputs],
             out_infos, [t for t in self.initializers if t.name in used], doc_string=doc)
-        opsets = [helper.make_opsetid("", self.opset)]
+        opsets = [helper.make_opsetid("", self.opset),
+                  *(helper.make_opsetid(d, v) for d, v in sorted(self.domains.items()))]
         return helper.make_model(graph, opset_imports=opsets, producer_name="intq",
                                  ir_version=helper.find_min_ir_version_for(opsets))
 

@@ -17,10 +17,11 @@ from intq.errors import InputError, UnsupportedOpError
 from intq.frontends.onnx_canonical import canonicalize
 from intq.frontends.onnx_legacy import upgrade
 from intq.frontends.onnx_load import STANDARD_DOMAINS, ModelSource, lift_opset, load_model
-from intq.frontends.onnx_node import (KEEP_IN_FLOAT, ImportContext, OnnxNode, decode_attrs,
+from intq.frontends.onnx_node import (ImportContext, OnnxNode, decode_attrs,
                                       onnx_dtype, tensor_to_array)
 from intq.ir.graph import Dim, Graph, Node, Shape, Value
 from intq.ops import infer_shapes, registry
+from intq.ops.onnx_island import CUT_ADVICE, ISLAND_OP, encode_node
 
 _CONTROL_FLOW = ("If", "Loop", "Scan")
 
@@ -71,7 +72,8 @@ def _build(proto: onnx.ModelProto, opset: int, label: str,
     _add_inputs(graph, onnx_graph, dict(input_shapes), label)
     used = {name for node in onnx_graph.node for name in node.input}
     used.update(out.name for out in onnx_graph.output)
-    ctx = ImportContext(graph, lambda: _onnx_shapes(proto, graph))
+    ctx = ImportContext(graph, lambda: _onnx_shapes(proto, graph),
+                        {o.domain: int(o.version) for o in proto.opset_import})
     functions = {(f.domain, f.name) for f in proto.functions}
     node_names: set[str] = set()
     for index, proto_node in enumerate(onnx_graph.node):
@@ -94,17 +96,55 @@ def _build(proto: onnx.ModelProto, opset: int, label: str,
 def _import_node(graph: Graph, proto_node: onnx.NodeProto, name: str, opset: int,
                  functions: set, used: set[str], ctx: ImportContext, node_names: set[str]
                  ) -> None:
+    """Decode, upgrade and canonicalize the node into IR nodes; a node the IR cannot express
+    (op type outside the registry, attribute form the float reference lacks) becomes one
+    ONNX Runtime island instead (``ops/onnx_island.py``)."""
     _check_supported(proto_node, name, functions)
-    attrs = decode_attrs(proto_node, name)
-    if proto_node.op_type == "Constant":
+    if proto_node.op_type == "Constant" and proto_node.domain in STANDARD_DOMAINS:
+        attrs = decode_attrs(proto_node, name)
         graph.add_constant(proto_node.output[0], _constant_value(attrs, name), exact_name=True)
         return
-    node = OnnxNode(proto_node.op_type, list(proto_node.input),
-                    _node_outputs(proto_node, name, used, graph), name, attrs,
-                    _schema_version(proto_node.op_type, opset), ctx)
+    outputs = _node_outputs(proto_node, name, used, graph)
+    try:
+        parts = _ir_parts(proto_node, name, outputs, opset, ctx)
+    except UnsupportedOpError as exc:
+        parts = [(island(proto_node, name, outputs, opset, ctx, str(exc)), None)]
+    for part, attrs in parts:
+        _append(graph, part, node_names, attrs)
+
+
+def _ir_parts(proto_node: onnx.NodeProto, name: str, outputs: list[str], opset: int,
+              ctx: ImportContext) -> list[tuple[OnnxNode, dict[str, Any]]]:
+    """The IR nodes (with normalized attributes) of one ONNX node, or UnsupportedOpError
+    saying why the IR cannot express it."""
+    if proto_node.domain not in STANDARD_DOMAINS:
+        raise UnsupportedOpError(f"intq has no float reference for {_op_label(proto_node)}")
+    node = OnnxNode(proto_node.op_type, list(proto_node.input), outputs, name,
+                    decode_attrs(proto_node, name), _schema_version(proto_node.op_type, opset),
+                    ctx)
+    parts = []
     for part in upgrade(node):
         canonicalize(part)
-        _append(graph, part, node_names)
+        if not registry.is_registered(part.op):
+            raise UnsupportedOpError(f"intq has no float reference for {part.op}")
+        parts.append((part, _ir_attrs(part)))
+    return parts
+
+
+def island(proto_node: onnx.NodeProto, name: str, outputs: list[str], opset: int,
+           ctx: ImportContext, reason: str) -> OnnxNode:
+    """The ``OnnxIsland`` standing for ``proto_node``: the node itself, serialized."""
+    domain = proto_node.domain
+    attrs = {"node": encode_node(proto_node, len(outputs)), "op_type": proto_node.op_type,
+             "opset": opset, "domain": domain, "domain_version": ctx.opsets.get(domain, 0),
+             "reason": reason}
+    return OnnxNode(ISLAND_OP, list(proto_node.input), outputs, name, attrs, opset, ctx)
+
+
+def _op_label(proto_node: onnx.NodeProto) -> str:
+    domain = proto_node.domain
+    return f"{domain}.{proto_node.op_type}" if domain not in STANDARD_DOMAINS else \
+        proto_node.op_type
 
 
 def _add_inputs(graph: Graph, onnx_graph: onnx.GraphProto,
@@ -161,13 +201,12 @@ def _check_supported(proto_node: onnx.NodeProto, name: str, functions: set) -> N
     op = proto_node.op_type
     if (proto_node.domain, op) in functions:
         raise UnsupportedOpError(f"op type '{op}' (node '{name}') is an ONNX function, which "
-                                 f"is not supported; {KEEP_IN_FLOAT}")
-    if proto_node.domain not in STANDARD_DOMAINS:
-        raise UnsupportedOpError(f"op type '{proto_node.domain}.{op}' (node '{name}') is not "
-                                 f"supported; {KEEP_IN_FLOAT}")
-    if op in _CONTROL_FLOW:
+                                 f"is not supported; {CUT_ADVICE}")
+    kinds = onnx.AttributeProto
+    if op in _CONTROL_FLOW or any(a.type in (kinds.GRAPH, kinds.GRAPHS)
+                                  for a in proto_node.attribute):
         raise UnsupportedOpError(f"op type '{op}' (node '{name}') is control flow, which is "
-                                 f"not supported; {KEEP_IN_FLOAT}")
+                                 f"not supported; {CUT_ADVICE}")
 
 
 def _constant_value(attrs: dict[str, Any], name: str) -> np.ndarray:
@@ -202,11 +241,17 @@ def _schema_version(op: str, opset: int) -> int:
         return opset
 
 
-def _append(graph: Graph, node: OnnxNode, node_names: set[str]) -> None:
+def _ir_attrs(node: OnnxNode) -> dict[str, Any]:
     attrs = registry.normalize_attrs(node.op, node.attrs, node.name)
     for key, value in attrs.items():
         if isinstance(value, np.ndarray):
             raise node.unsupported(f"has tensor attribute '{key}', which intq does not support")
+    return attrs
+
+
+def _append(graph: Graph, node: OnnxNode, node_names: set[str],
+            attrs: dict[str, Any] | None = None) -> None:
+    attrs = _ir_attrs(node) if attrs is None else attrs
     name = _unique(node.name, node_names)
     for out in node.outputs:
         graph.values.setdefault(out, Value(out))

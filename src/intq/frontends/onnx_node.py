@@ -17,10 +17,9 @@ from onnx import numpy_helper
 
 from intq.errors import UnsupportedOpError
 from intq.ir.graph import DTYPES, Graph, Shape, Value
+from intq.ops.onnx_island import CUT_ADVICE
 
 
-KEEP_IN_FLOAT = "keep it in float with restore or split the model before it"
-"""What a user can do about an op intq cannot import."""
 
 
 @dataclass
@@ -30,6 +29,8 @@ class ImportContext:
 
     graph: Graph
     onnx_shapes: Callable[[], dict[str, Shape]]
+    opsets: dict[str, int] = field(default_factory=dict)
+    """The model's opset version per domain (what an ONNX Runtime island runs at)."""
     _shapes: dict[str, Shape] | None = field(default=None, init=False, repr=False)
 
     def shape(self, name: str) -> Shape:
@@ -89,7 +90,7 @@ def decode_attrs(proto: onnx.NodeProto, node_name: str) -> dict[str, Any]:
     for attr in proto.attribute:
         if attr.type in (kinds.GRAPH, kinds.GRAPHS):
             raise UnsupportedOpError(f"op type '{proto.op_type}' (node '{node_name}') is control "
-                                     f"flow, which is not supported; {KEEP_IN_FLOAT}")
+                                     f"flow, which is not supported; {CUT_ADVICE}")
         if attr.type == kinds.TENSOR:
             attrs[attr.name] = tensor_to_array(attr.t, f"attribute '{attr.name}' of node "
                                                        f"'{node_name}'")

@@ -77,8 +77,9 @@ def get_op(op_type: str, node_name: str | None = None) -> OpDef:
     except KeyError:
         where = f" (node '{node_name}')" if node_name else ""
         raise UnsupportedOpError(
-            f"op type '{op_type}'{where} is not supported; keep it in float with restore or "
-            "split the model before it") from None
+            f"op type '{op_type}'{where} is not an intq op; a graph built by hand may use only "
+            "registered ops (intq.ops.registered_ops()), while intq.load_onnx runs such nodes "
+            "in ONNX Runtime") from None
 
 
 def is_registered(op_type: str) -> bool:

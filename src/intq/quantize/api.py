@@ -16,7 +16,8 @@ from intq.model import FloatModel
 from intq.passes import attach_input_shapes, isolate_softmax_masks, prepare
 from intq.quantize.config import QuantConfig
 from intq.quantize.errors import QuantConfigError
-from intq.quantize.float_region import check_names
+from intq.quantize.float_region import (SOURCE_OPS_KEY, check_names, remember_source_ops,
+                                       warn_float_nodes)
 from intq.quantize.lower import lower
 from intq.quantize.model import QuantizedModel
 from intq.runtime.overflow import fit_accumulators
@@ -37,8 +38,11 @@ def quantize(model: FloatModel | Graph, calib_data: Any,
     observers = calibrate(graph, calib_data, method=config.calibration.observer_config(),
                           progress=progress, batch_size=config.calibration.batch_size)
     quantized = lower(graph, observers, config)
+    quantized.meta.pop(SOURCE_OPS_KEY, None)
     fit_accumulators(quantized)
-    return QuantizedModel(quantized)
+    qmodel = QuantizedModel(quantized)
+    warn_float_nodes(quantized.name, qmodel.float_nodes)
+    return qmodel
 
 
 def prepared_graph(model: FloatModel | Graph, config: QuantConfig) -> Graph:
@@ -52,6 +56,7 @@ def prepared_graph(model: FloatModel | Graph, config: QuantConfig) -> Graph:
                         f"intq.from_torch) or a Graph, got {type(model).__name__}")
     if config.input_shapes:
         attach_input_shapes(graph, config.input_shapes)
+    remember_source_ops(graph)
     prepare(graph)
     isolate_softmax_masks(graph)
     check_names(graph, config)

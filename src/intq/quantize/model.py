@@ -93,6 +93,11 @@ class QuantizedModel:
         """Whether every node between Quantize and Dequantize is integer."""
         return bool(self.graph.meta.get(META_KEY, {}).get("exact", False))
 
+    @property
+    def float_nodes(self) -> dict[str, str]:
+        """Node name → why it stays in float (empty when the model is exact)."""
+        return dict(self.graph.meta.get(META_KEY, {}).get("float_nodes", {}))
+
     def cost(self) -> ModelCost:
         """Per-sample gas, MACs, BOPS and memory (``runtime.cost``, docs/COST.md)."""
         return graph_cost(self.graph)
@@ -141,7 +146,7 @@ class QuantizedModel:
                         for n, e in zip(self.graph.inputs, self._entries))
         outs = ", ".join(f"{n}: {self.graph.values[e].type_str()}"
                          for n, e in zip(self.graph.outputs, self._exits))
-        kind = "exact" if self.exact else "partly float"
+        kind = "exact" if self.exact else _partly_float(self.float_nodes)
         return (f"QuantizedModel({self.graph.name!r}, {len(self.graph.nodes)} nodes, {kind}, "
                 f"({ins}) -> ({outs}))")
 
@@ -156,6 +161,11 @@ def load(path: str | os.PathLike) -> QuantizedModel:
         raise ModelFormatError(f"'{path}' is an intq graph but not a quantized model; save one "
                                "with QuantizedModel.save or load it with FloatModel.load")
     return QuantizedModel(graph)
+
+
+def _partly_float(reasons: dict[str, str], shown: int = 3) -> str:
+    names = ", ".join(list(reasons)[:shown]) + (", ..." if len(reasons) > shown else "")
+    return f"partly float ({len(reasons)} node{'s' * (len(reasons) != 1)}: {names})"
 
 
 def _entry(name: str, users: Sequence[Node]) -> str:
