@@ -11,7 +11,8 @@ place that feeds data: calibration, evaluation, ``QuantizedModel.run`` and ``int
   model accepts exactly ``k`` samples per run; the data is cut into runs of ``k`` (the last
   one padded by repeating its last sample) and the padded rows are dropped from the outputs.
 - Outputs are joined along their batch axis: the axis declared with the batch's symbol, or
-  for a fixed batch the first axis of size ``k`` (axis 0 when it is).
+  axis 0 when it is ``k`` or unknown, or the first unknown axis (an LSTM state
+  ``[2, ?, 128]``), or the first axis of size ``k``.
 
 Each sample then sees exactly the computation it sees when run alone, so cut-and-joined
 results are identical to running sample by sample.
@@ -112,15 +113,19 @@ def batch_plan(graph: Graph, arrays: Sequence[np.ndarray]) -> BatchPlan:
 
 
 def _output_axis(shape: Shape, size: int | None, symbols: set) -> int | None:
+    """The batch axis of an output: the inputs' batch symbol; else axis 0 when it is the
+    batch size or unknown; else the first unknown axis (shape inference may lose a fixed
+    batch); else the first axis of the fixed size."""
     if shape is None:
         return 0
-    if size is not None:
-        matches = [axis for axis, dim in enumerate(shape) if dim == size]
-    else:
-        matches = [axis for axis, dim in enumerate(shape) if dim in symbols]
-    if not matches and size is None:
-        matches = [axis for axis, dim in enumerate(shape) if isinstance(dim, str)]
-    return matches[0] if matches else None
+    for axis, dim in enumerate(shape):
+        if dim in symbols:
+            return axis
+    if shape and (shape[0] == size or isinstance(shape[0], str)):
+        return 0
+    unknown = [axis for axis, dim in enumerate(shape) if isinstance(dim, str)]
+    sized = [axis for axis, dim in enumerate(shape) if size is not None and dim == size]
+    return (unknown + sized + [None])[0]
 
 
 def run_batched(graph: Graph, arrays: Sequence[np.ndarray],
