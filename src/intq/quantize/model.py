@@ -19,7 +19,7 @@ from intq.ops.registry import get_op
 from intq.quant.fixedpoint import int_range
 from intq.quant.qparams import dequantize
 from intq.quantize.lower import META_KEY
-from intq.runtime.batching import run_batched
+from intq.runtime.batching import batch_plan, run_batched
 from intq.runtime.cost import ModelCost, graph_cost
 from intq.runtime.executor import bind_inputs, execute
 from intq.runtime.overflow import prove_no_overflow
@@ -76,7 +76,15 @@ class QuantizedModel:
     def quantize_inputs(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """Float inputs as the integers ``run_int`` takes, through each input's own Quantize
         node (its dtype, float32 division, tie rule), so ``run_int(*quantize_inputs(*x))`` is
-        exactly what ``run(*x)`` dequantizes. Inputs without a Quantize pass through."""
+        exactly what ``run(*x)`` dequantizes. Inputs without a Quantize pass through. A fixed
+        batch is checked run by run (``runtime.batching``), so any number of samples fits."""
+        arrays = [np.asarray(a) for a in inputs]
+        plan = batch_plan(self.graph, arrays)
+        runs = [(self._quantized(chunk), real) for chunk, real in plan.chunks(arrays)]
+        return [np.concatenate([q[i][:real] for q, real in runs]) if cut else runs[0][0][i]
+                for i, cut in enumerate(plan.batched)]
+
+    def _quantized(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         feeds = bind_inputs(self.graph, inputs)
         users = self.graph.consumers()
         out = []
