@@ -91,3 +91,25 @@ def test_console_script_runs_a_model(digits_inputs, tmp_path):
                            "-o", str(tmp_path / "y.npy")], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert np.load(tmp_path / "y.npy").shape == (40, 10)
+
+
+def test_fixed_batch_one_model_runs_many_samples(tmp_path):
+    """A model declaring batch 1 with a state input: ``intq run`` cuts the samples into
+    runs of 1, feeds the state whole to each, and joins the outputs (``runtime.batching``)."""
+    from tests.runtime.test_batching import vad_like
+
+    model = vad_like(tmp_path)
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    state = np.zeros((2, 1, 3), np.float32)
+    q = intq.quantize(model, (x, state), progress=False)
+    q.save(tmp_path / "m.intq")
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "s.npy", state)
+    for flags in ([], ["--raw-outputs"]):
+        out = tmp_path / "out.npz"
+        assert main(["run", str(tmp_path / "m.intq"), str(tmp_path / "x.npy"),
+                     str(tmp_path / "s.npy"), "-o", str(out), *flags]) == 0
+        with np.load(out) as got:
+            want = (q.run_raw_outputs if flags else q.run)(x, state)
+            assert got["y"].tobytes() == want[0].tobytes()
+            assert got["state_out"].shape == (2, 5, 3)

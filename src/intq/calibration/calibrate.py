@@ -39,6 +39,7 @@ from intq.calibration.observer import Observer
 from intq.calibration.registry import make_observer
 from intq.errors import InputError
 from intq.ir.graph import Graph
+from intq.runtime.batching import batch_plan
 from intq.runtime.executor import bind_inputs, execute
 
 SOFTMAX_OPS = frozenset({"Softmax", "LogSoftmax"})
@@ -79,7 +80,8 @@ def calibrate(graph: Graph, data: Any, *, method: Any = "entropy",
         observers = {name: make_observer(name, method) for name in _activations(graph, tensors)}
         masked = set() if floor is None else _softmax_inputs(graph) & observers.keys()
         collector = _Collector(graph, observers, masked, floor)
-        total = count_samples(data, graph.inputs, batch_size=batch_size)
+        total = count_samples(data, graph.inputs, batch_size=batch_size,
+                              shapes=_input_shapes(graph))
         show = progress and (not in_group or _rank() == 0)
         with tqdm(total=total, unit="batch" if total is None else "sample", desc="calibrating",
                   file=sys.stderr, disable=not show) as bar:
@@ -109,23 +111,37 @@ def with_method(observers: Mapping[str, Observer], method: Any) -> dict[str, Obs
 
 def _run(graph: Graph, data: Any, collector: _Collector, batch_size: int | None, bar: tqdm,
          counting: bool) -> int:
-    """Feed every batch through the executor; return the number of samples seen. NumPy's
+    """Feed every batch through the executor, in runs of the batch the graph accepts
+    (``runtime.batching``); return the number of samples seen. A fixed batch ``k > 1`` pads
+    a short last run with copies of its last sample, which the observers see too. NumPy's
     overflow warnings are silenced: the collector turns NaN/Inf into an error naming the
     tensor."""
     samples = 0
-    for label, batch in iter_labelled_batches(data, graph.inputs, batch_size=batch_size):
+    for label, batch in iter_labelled_batches(data, graph.inputs, batch_size=batch_size,
+                                              shapes=_input_shapes(graph)):
         collector.label = label
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            try:
-                feeds = bind_inputs(graph, batch)
-            except InputError as exc:
-                raise CalibrationError(f"{label}: {exc}") from None
-            for name, array in feeds.items():
-                collector(name, array)
-            execute(graph, feeds, on_value=collector)
-        samples += len(batch[0])
-        bar.update(len(batch[0]) if counting else 1)
+        try:
+            plan = batch_plan(graph, batch)
+            count = plan.samples(batch)
+            for chunk, _ in plan.chunks(batch):
+                _observe(graph, chunk, collector)
+        except InputError as exc:
+            raise CalibrationError(f"{label}: {exc}") from None
+        samples += count
+        bar.update(count if counting else 1)
     return samples
+
+
+def _observe(graph: Graph, arrays: list[np.ndarray], collector: _Collector) -> None:
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        feeds = bind_inputs(graph, arrays)
+        for name, array in feeds.items():
+            collector(name, array)
+        execute(graph, feeds, on_value=collector)
+
+
+def _input_shapes(graph: Graph) -> list:
+    return [graph.values[name].shape for name in graph.inputs]
 
 
 class _Collector:

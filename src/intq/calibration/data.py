@@ -19,7 +19,8 @@ Supported sources (``names`` are the model's input names, in order):
   and other array-likes work wherever an array does.
 
 Every batch is checked: input count and names, a batch axis, the same number of samples in
-every input, real-number dtypes, no NaN or Inf. Errors are one-line ``CalibrationError`` s
+every input (except an input given exactly its fixed declared shape, such as an LSTM state,
+which is fed whole to every batch), real-number dtypes, no NaN or Inf. Errors are one-line ``CalibrationError`` s
 naming the batch (its index, counting from 0 over the whole source, and its file) and input.
 """
 
@@ -37,6 +38,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from intq.calibration.errors import CalibrationError
+from intq.runtime.batching import Shape, fed_whole
 
 DEFAULT_BATCH_SIZE = 32
 
@@ -62,6 +64,17 @@ class LabelledBatch(NamedTuple):
     arrays: Batch
 
 
+class _Inputs(NamedTuple):
+    """The model's input names and declared shapes (``None`` each when not given)."""
+
+    names: tuple[str, ...]
+    shapes: tuple[Shape, ...]
+
+
+def _shapes(shapes: Sequence[Shape] | None, names: tuple[str, ...]) -> tuple[Shape, ...]:
+    return (None,) * len(names) if shapes is None else tuple(shapes)
+
+
 class _Unit(NamedTuple):
     """One batch before it is read: sharding skips units without paying for ``load``."""
 
@@ -84,26 +97,31 @@ def shard(source: Any, rank: int, world_size: int) -> Shard:
     return Shard(source, int(rank), int(world_size))
 
 
-def iter_batches(source: Any, input_names: Sequence[str], *, batch_size: int | None = None
-                 ) -> Iterator[Batch]:
+def iter_batches(source: Any, input_names: Sequence[str], *, batch_size: int | None = None,
+                 shapes: Sequence[Shape] | None = None) -> Iterator[Batch]:
     """Batches of ``source`` as tuples of arrays in ``input_names`` order (see the module
     docstring for the sources); ``batch_size`` cuts array and single-file sources (default
     32), batches of iterables and folders are used as given. Batches with no samples are
-    skipped. Raises ``CalibrationError`` for an empty source (a ``shard`` may be empty),
-    unreadable files and malformed batches."""
-    for batch in iter_labelled_batches(source, input_names, batch_size=batch_size):
+    skipped. ``shapes``: the model's declared input shapes; an input given exactly its fully
+    fixed shape (an LSTM state) is fed whole to every batch, never cut or counted
+    (``runtime.batching.fed_whole``). Raises ``CalibrationError`` for an empty source (a
+    ``shard`` may be empty), unreadable files and malformed batches."""
+    for batch in iter_labelled_batches(source, input_names, batch_size=batch_size,
+                                       shapes=shapes):
         yield batch.arrays
 
 
 def iter_labelled_batches(source: Any, input_names: Sequence[str], *,
-                          batch_size: int | None = None) -> Iterator[LabelledBatch]:
+                          batch_size: int | None = None, shapes: Sequence[Shape] | None = None
+                          ) -> Iterator[LabelledBatch]:
     """``iter_batches`` with each batch's label, for callers that report errors about it."""
     names = tuple(input_names)
+    inputs = _Inputs(names, _shapes(shapes, names))
     empty = True
-    for unit in _units(source, names, _batch_size(batch_size)):
+    for unit in _units(source, inputs, _batch_size(batch_size)):
         label = f"calibration batch {unit.index}" + (f" (file '{unit.file}')" if unit.file else "")
-        arrays = _check_batch(_by_input(unit.load(), names, label), names, label)
-        if len(arrays[0]) == 0:
+        arrays = _check_batch(_by_input(unit.load(), names, label), inputs, label)
+        if _batch_samples(arrays, inputs) == 0:
             continue
         empty = False
         yield LabelledBatch(label, arrays)
@@ -111,11 +129,12 @@ def iter_labelled_batches(source: Any, input_names: Sequence[str], *,
         raise CalibrationError("the calibration set is empty: give at least one sample")
 
 
-def count_samples(source: Any, input_names: Sequence[str], *, batch_size: int | None = None
-                  ) -> int | None:
+def count_samples(source: Any, input_names: Sequence[str], *, batch_size: int | None = None,
+                  shapes: Sequence[Shape] | None = None) -> int | None:
     """Number of samples ``iter_batches`` will yield, when known without reading the data
     (arrays, lists of batches, file headers); ``None`` for generators and other iterables."""
-    sizes = _batch_sizes(source, tuple(input_names), _batch_size(batch_size))
+    names = tuple(input_names)
+    sizes = _batch_sizes(source, _Inputs(names, _shapes(shapes, names)), _batch_size(batch_size))
     return None if sizes is None else sum(sizes)
 
 
@@ -130,15 +149,15 @@ def _batch_size(batch_size: int | None) -> int:
 
 
 # ---- sources --------------------------------------------------------------------------------
-def _units(source: Any, names: tuple[str, ...], batch_size: int) -> Iterator[_Unit]:
+def _units(source: Any, inputs: _Inputs, batch_size: int) -> Iterator[_Unit]:
     if isinstance(source, Shard):
-        for i, unit in enumerate(_units(source.source, names, batch_size)):
+        for i, unit in enumerate(_units(source.source, inputs, batch_size)):
             if i % source.world_size == source.rank:
                 yield unit
     elif isinstance(source, (str, os.PathLike)):
-        yield from _path_units(Path(source), names, batch_size)
-    elif _is_input_set(source, names):
-        yield from _split(source, names, batch_size, "")
+        yield from _path_units(Path(source), inputs, batch_size)
+    elif _is_input_set(source, inputs.names):
+        yield from _split(source, inputs, batch_size, "")
     elif isinstance(source, (bytes, bytearray)) or not _iterable(source):
         raise CalibrationError(f"calibration data of type {type(source).__name__} is not "
                                "supported: give arrays, a .npy/.npz file or folder, or an "
@@ -148,12 +167,12 @@ def _units(source: Any, names: tuple[str, ...], batch_size: int) -> Iterator[_Un
             yield _Unit(index, "", lambda item=item: item)
 
 
-def _path_units(path: Path, names: tuple[str, ...], batch_size: int) -> Iterator[_Unit]:
+def _path_units(path: Path, inputs: _Inputs, batch_size: int) -> Iterator[_Unit]:
     if path.is_dir():
         for index, file in enumerate(_folder_files(path)):
             yield _Unit(index, str(file), lambda file=file: _load_file(file, mmap=False))
     elif path.is_file():
-        yield from _split(_load_file(path, mmap=True), names, batch_size, str(path))
+        yield from _split(_load_file(path, mmap=True), inputs, batch_size, str(path))
     else:
         raise CalibrationError(f"calibration data '{path}' does not exist: give a .npy/.npz "
                                "file or a folder of them")
@@ -163,13 +182,15 @@ def _folder_files(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.suffix in (".npy", ".npz") and p.is_file())
 
 
-def _split(data: Any, names: tuple[str, ...], batch_size: int, file: str) -> Iterator[_Unit]:
-    """Cut one set of whole-dataset arrays into batches along axis 0."""
+def _split(data: Any, inputs: _Inputs, batch_size: int, file: str) -> Iterator[_Unit]:
+    """Cut one set of whole-dataset arrays into batches along axis 0 (inputs fed whole are
+    given whole to every batch)."""
     where = f"calibration file '{file}'" if file else "calibration data"
-    arrays = _check_batch(_by_input(data, names, where), names, where, finite=False)
-    for index, start in enumerate(range(0, len(arrays[0]), batch_size)):
-        yield _Unit(index, file, lambda start=start: tuple(a[start:start + batch_size]
-                                                           for a in arrays))
+    arrays = _check_batch(_by_input(data, inputs.names, where), inputs, where, finite=False)
+    cut = [not fed_whole(shape, a) for shape, a in zip(inputs.shapes, arrays)]
+    for index, start in enumerate(range(0, _batch_samples(arrays, inputs), batch_size)):
+        yield _Unit(index, file, lambda start=start: tuple(
+            a[start:start + batch_size] if c else a for a, c in zip(arrays, cut)))
 
 
 def _load_file(path: Path, mmap: bool) -> Any:
@@ -236,10 +257,10 @@ def _by_name(item: Mapping, names: tuple[str, ...], where: str) -> list[Any]:
                            f"(missing {missing}, unknown {unknown})")
 
 
-def _check_batch(items: list[Any], names: tuple[str, ...], where: str, finite: bool = True
+def _check_batch(items: list[Any], inputs: _Inputs, where: str, finite: bool = True
                  ) -> Batch:
     arrays = []
-    for name, item in zip(names, items):
+    for name, item in zip(inputs.names, items):
         try:
             array = np.asarray(item)
         except (TypeError, ValueError, RuntimeError) as exc:
@@ -255,12 +276,22 @@ def _check_batch(items: list[Any], names: tuple[str, ...], where: str, finite: b
             raise CalibrationError(f"{where}: input '{name}' contains NaN or Inf; clean the "
                                    "calibration data")
         arrays.append(array)
-    sizes = {len(a) for a in arrays}
-    if len(sizes) > 1:
-        detail = ", ".join(f"'{n}' {len(a)}" for n, a in zip(names, arrays))
+    batched = [(n, a) for n, shape, a in zip(inputs.names, inputs.shapes, arrays)
+               if not fed_whole(shape, a)]
+    if len({len(a) for _, a in batched}) > 1:
+        detail = ", ".join(f"'{n}' {len(a)}" for n, a in batched)
         raise CalibrationError(f"{where}: inputs have different batch sizes ({detail}); every "
-                               "input needs the same number of samples on axis 0")
+                               "input needs the same number of samples on axis 0, except "
+                               "inputs given exactly their fixed declared shape (states)")
     return tuple(arrays)
+
+
+def _batch_samples(arrays: Batch, inputs: _Inputs) -> int:
+    """Samples of a checked batch: axis 0 of its first batched input (1 if all are whole)."""
+    for shape, array in zip(inputs.shapes, arrays):
+        if not fed_whole(shape, array):
+            return len(array)
+    return 1
 
 
 def _is_input_set(source: Any, names: tuple[str, ...]) -> bool:
@@ -287,10 +318,10 @@ def _iterable(item: Any) -> bool:
 
 
 # ---- counting -------------------------------------------------------------------------------
-def _batch_sizes(source: Any, names: tuple[str, ...], batch_size: int) -> list[int] | None:
+def _batch_sizes(source: Any, inputs: _Inputs, batch_size: int) -> list[int] | None:
     """Samples per batch, as ``_units`` will cut ``source``; ``None`` when unknowable cheaply."""
     if isinstance(source, Shard):
-        sizes = _batch_sizes(source.source, names, batch_size)
+        sizes = _batch_sizes(source.source, inputs, batch_size)
         return None if sizes is None else sizes[source.rank::source.world_size]
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -299,22 +330,28 @@ def _batch_sizes(source: Any, names: tuple[str, ...], batch_size: int) -> list[i
             return None if None in sizes else sizes
         samples = _file_samples(path)
         return None if samples is None else _cut(samples, batch_size)
-    if _is_input_set(source, names):
-        return _cut(_samples(source), batch_size)
+    if _is_input_set(source, inputs.names):
+        return _cut(_samples(source, inputs), batch_size)
     if isinstance(source, (list, tuple)):
-        sizes = [_samples(item) for item in source]
+        sizes = [_samples(item, inputs) for item in source]
         return None if None in sizes else sizes
     return None
 
 
-def _samples(item: Any) -> int | None:
-    """Samples in one batch or input set (the first array's axis 0)."""
+def _samples(item: Any, inputs: _Inputs) -> int | None:
+    """Samples in one batch or input set (axis 0 of the first array not fed whole)."""
     if isinstance(item, Mapping):
-        item = next(iter(item.values()), None)
-    elif isinstance(item, (tuple, list)):
-        item = item[0] if item else None
-    shape = getattr(item, "shape", None)
-    return int(shape[0]) if shape else None
+        names = inputs.names
+        item = [item[n] for n in names] if set(item) == set(names) else list(item.values())
+    elif not isinstance(item, (tuple, list)):
+        item = [item]
+    for declared, array in zip(inputs.shapes, item):
+        shape = getattr(array, "shape", None)
+        if not shape:
+            return None
+        if not fed_whole(declared, array):
+            return int(shape[0])
+    return 1 if item else None
 
 
 def _cut(samples: int | None, batch_size: int) -> list[int] | None:

@@ -5,7 +5,8 @@ Three ways in and out, one integer graph (each matches one ONNX export, docs/EXP
 - default: float inputs, dequantized float outputs (``intq export``);
 - ``--raw``: integers on each input's grid in, the integers before the output
   dequantization out (``QuantizedModel.run_int``);
-- ``--raw-outputs``: float inputs, integer outputs (``intq export --raw``).
+- ``--raw-outputs``: float inputs, integer outputs (``QuantizedModel.run_raw_outputs``,
+  ``intq export --raw``).
 
 Inputs are checked before anything runs: NaN/Inf floats are refused (naming the input and
 the first bad index), ``--raw`` integers must fit the input grid, and an integer ``.npy``
@@ -30,8 +31,7 @@ from intq.errors import InputError, IntqError
 from intq.ir.graph import QuantInfo
 from intq.ir.serialize import write_atomic
 from intq.quant.fixedpoint import int_range
-from intq.quantize.model import QuantizedModel, load
-from intq.runtime.executor import bind_inputs, execute
+from intq.quantize.model import load
 
 EXAMPLES = """examples:
   intq run model.intq x.npy -o y.npy                 floats in, floats out
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.raw:
         outputs = model.run_int(*inputs)
     elif args.raw_outputs:
-        outputs = raw_outputs(model, inputs)
+        outputs = model.run_raw_outputs(*inputs)
     else:
         outputs = model.run(*inputs)
     _write(output, model.output_names, outputs)
@@ -117,19 +117,6 @@ def check_input(name: str, file: str, array: np.ndarray, grid: QuantInfo | None,
                 f"range ±{top:g} the model quantizes to {grid_text}: as floats they would "
                 f"saturate; give floats (array.astype('float32') if meant), or --raw for "
                 "integers on the grid")
-
-
-def raw_outputs(model: QuantizedModel, inputs: list[np.ndarray]) -> list[np.ndarray]:
-    """Float inputs through the graph's own Quantize nodes; the integers its Dequantize nodes
-    would read (outputs that are not dequantized come out as they are)."""
-    graph = model.graph
-    producers = graph.producers()
-    exits = []
-    for name in graph.outputs:
-        node = producers.get(name)
-        exits.append(node.inputs[0] if node is not None and node.op == "Dequantize" else name)
-    results = execute(graph, bind_inputs(graph, inputs), outputs=exits, fast=True)
-    return [results[name] for name in exits]
 
 
 def _write(path: Path, names: list[str], outputs: list[np.ndarray]) -> None:

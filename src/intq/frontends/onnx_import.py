@@ -173,10 +173,12 @@ def _value_type(info: onnx.ValueInfoProto) -> tuple[str, Shape]:
         return dtype, None
     dims: list[Dim] = []
     for axis, dim in enumerate(tensor_type.shape.dim):
-        if dim.HasField("dim_value"):
+        if dim.HasField("dim_value") and dim.dim_value > 0:
             dims.append(int(dim.dim_value))
+        elif dim.dim_param and dim.dim_param != "?":
+            dims.append(dim.dim_param)
         else:
-            dims.append(dim.dim_param or f"{info.name}_dim{axis}")
+            dims.append(f"{info.name}_dim{axis}")  # paddle2onnx's -1, 0 and "?" are dynamic
     return dtype, tuple(dims)
 
 

@@ -25,6 +25,7 @@ from intq.pipeline.layer_error import layer_errors
 from intq.pipeline.metrics import score
 from intq.pipeline.sources import EvalSet
 from intq.quantize.model import QuantizedModel
+from intq.runtime.batching import batch_plan
 from intq.runtime.executor import run
 
 INVARIANCE_SAMPLES = 8
@@ -38,18 +39,19 @@ def evaluate(float_graph: Graph, model: QuantizedModel, evalset: EvalSet,
     with tqdm(total=count + layer_count, desc=f"evaluating {count} samples + per-layer error "
               f"on {layer_count}", unit="sample", file=sys.stderr, disable=not progress,
               leave=False) as bar:
+        plan = batch_plan(float_graph, evalset.inputs)
         float_parts, int_parts = [], []
-        for start in range(0, count, config.batch_size):
-            batch = [a[start:start + config.batch_size] for a in evalset.inputs]
+        for batch, real in plan.chunks(evalset.inputs, config.batch_size):
             try:
-                float_parts.append(run(float_graph, *batch))
+                float_parts.append((run(float_graph, *batch), real))
             except InputError as exc:
                 raise DataError(f"evaluation data does not fit the model: {exc}") from None
-            int_parts.append(model.run(*batch))
-            bar.update(len(batch[0]))
+            int_parts.append((model.run(*batch), real))
+            bar.update(real)
         layers = layer_errors(float_graph, model.graph, evalset.head(layer_count),
                               config.batch_size, tick=bar.update)
-    float_outputs, int_outputs = _joined(float_parts), _joined(int_parts)
+    float_outputs = plan.join(float_parts, float_graph.outputs)
+    int_outputs = plan.join(int_parts, float_graph.outputs)
     return {
         "samples": count,
         "labelled": evalset.labels is not None,
@@ -61,15 +63,13 @@ def evaluate(float_graph: Graph, model: QuantizedModel, evalset: EvalSet,
 
 
 def batch_invariant(model: QuantizedModel, inputs: Sequence[np.ndarray]) -> bool:
-    """Whether running the samples one by one gives the bytes running them together gives."""
+    """Whether running the samples one by one gives the bytes running them together gives
+    (inputs fed whole, such as states, are given whole to each sample; ``runtime.batching``)."""
     together = model.run(*inputs)
-    alone = [model.run(*[a[i:i + 1] for a in inputs]) for i in range(len(inputs[0]))]
-    return all(np.concatenate([outs[j] for outs in alone]).tobytes() == whole.tobytes()
-               for j, whole in enumerate(together))
-
-
-def _joined(parts: list[list[np.ndarray]]) -> list[np.ndarray]:
-    return [np.concatenate(arrays) for arrays in zip(*parts)]
+    plan = batch_plan(model.graph, inputs)
+    alone = [(model.run(*chunk), real) for chunk, real in plan.chunks(inputs, 1)]
+    joined = plan.join(alone, model.graph.outputs)
+    return all(one.tobytes() == whole.tobytes() for one, whole in zip(joined, together))
 
 
 def _finite(row: dict[str, Any]) -> dict[str, Any]:

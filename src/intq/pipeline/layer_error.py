@@ -18,6 +18,7 @@ import numpy as np
 from intq.ir.graph import Graph, Node, QuantInfo
 from intq.pipeline.metrics import TensorError
 from intq.quant.qparams import dequantize
+from intq.runtime.batching import batch_plan
 from intq.runtime.executor import bind_inputs, execute
 
 
@@ -72,8 +73,7 @@ def layer_errors(float_graph: Graph, quantized: Graph, inputs: Sequence[np.ndarr
     errors = {m.tensor: TensorError() for m in matches}
     wanted_float = {m.tensor for m in matches}
     wanted_int = {m.target for m in matches}
-    for start in range(0, len(inputs[0]), batch_size):
-        batch = [a[start:start + batch_size] for a in inputs]
+    for batch, real in batch_plan(float_graph, inputs).chunks(inputs, batch_size):
         floats = _values(float_graph, batch, wanted_float)
         ints = _values(quantized, batch, wanted_int)
         for m in matches:
@@ -82,7 +82,7 @@ def layer_errors(float_graph: Graph, quantized: Graph, inputs: Sequence[np.ndarr
                 continue
             errors[m.tensor].update(f, q if m.quant is None else dequantize(q, m.quant.scale))
         if tick is not None:
-            tick(len(batch[0]))
+            tick(real)
     return [LayerError(m.tensor, m.node, m.op, m.quant is not None,
                        *((m.quant.bits, m.quant.signed, m.quant.scale) if m.quant else
                          (None, None, None)),

@@ -19,6 +19,7 @@ from intq.ops.registry import get_op
 from intq.quant.fixedpoint import int_range
 from intq.quant.qparams import dequantize
 from intq.quantize.lower import META_KEY
+from intq.runtime.batching import batch_plan, run_batched
 from intq.runtime.cost import ModelCost, graph_cost
 from intq.runtime.executor import bind_inputs, execute
 from intq.runtime.overflow import prove_no_overflow
@@ -40,25 +41,50 @@ class QuantizedModel:
 
     # ---- running -----------------------------------------------------------------------------
     def run(self, *inputs: np.ndarray, fast: bool = True) -> list[np.ndarray]:
-        """Float inputs in, dequantized float outputs out."""
-        feeds = bind_inputs(self.graph, inputs)
-        results = execute(self.graph, feeds, fast=fast)
-        return [self._as_float(name, results[name]) for name in self.graph.outputs]
+        """Float inputs in, dequantized float outputs out, in runs of the batch the graph
+        accepts (``runtime.batching``: a fixed batch of 1 runs sample by sample)."""
+        def run_once(chunk: list[np.ndarray]) -> list[np.ndarray]:
+            results = execute(self.graph, bind_inputs(self.graph, chunk), fast=fast)
+            return [self._as_float(name, results[name]) for name in self.graph.outputs]
+
+        return run_batched(self.graph, inputs, run_once)
+
+    def run_raw_outputs(self, *inputs: np.ndarray, fast: bool = True) -> list[np.ndarray]:
+        """Float inputs in, the integers the Dequantize nodes would read out (outputs that
+        are not dequantized come out as they are)."""
+        def run_once(chunk: list[np.ndarray]) -> list[np.ndarray]:
+            results = execute(self.graph, bind_inputs(self.graph, chunk), outputs=self._exits,
+                              fast=fast)
+            return [results[name] for name in self._exits]
+
+        return run_batched(self.graph, inputs, run_once)
 
     def run_int(self, *inputs: np.ndarray, fast: bool = True) -> list[np.ndarray]:
-        """Integer inputs (on ``input_quant``'s grids) in, raw integer outputs out."""
+        """Integer inputs (on ``input_quant``'s grids) in, raw integer outputs out (in runs
+        of the batch the graph accepts, as ``run``)."""
         if len(inputs) != len(self._entries):
             raise InputError(f"model takes {len(self._entries)} integer input(s) "
                              f"{self.graph.inputs}, got {len(inputs)}")
-        feeds = {entry: self._checked(entry, array)
-                 for entry, array in zip(self._entries, inputs)}
-        results = execute(self.graph, feeds, outputs=self._exits, fast=fast)
-        return [results[name] for name in self._exits]
+        def run_once(chunk: list[np.ndarray]) -> list[np.ndarray]:
+            feeds = {entry: self._checked(entry, array)
+                     for entry, array in zip(self._entries, chunk)}
+            results = execute(self.graph, feeds, outputs=self._exits, fast=fast)
+            return [results[name] for name in self._exits]
+
+        return run_batched(self.graph, inputs, run_once)
 
     def quantize_inputs(self, *inputs: np.ndarray) -> list[np.ndarray]:
         """Float inputs as the integers ``run_int`` takes, through each input's own Quantize
         node (its dtype, float32 division, tie rule), so ``run_int(*quantize_inputs(*x))`` is
-        exactly what ``run(*x)`` dequantizes. Inputs without a Quantize pass through."""
+        exactly what ``run(*x)`` dequantizes. Inputs without a Quantize pass through. A fixed
+        batch is checked run by run (``runtime.batching``), so any number of samples fits."""
+        arrays = [np.asarray(a) for a in inputs]
+        plan = batch_plan(self.graph, arrays)
+        runs = [(self._quantized(chunk), real) for chunk, real in plan.chunks(arrays)]
+        return [np.concatenate([q[i][:real] for q, real in runs]) if cut else runs[0][0][i]
+                for i, cut in enumerate(plan.batched)]
+
+    def _quantized(self, inputs: list[np.ndarray]) -> list[np.ndarray]:
         feeds = bind_inputs(self.graph, inputs)
         users = self.graph.consumers()
         out = []

@@ -19,6 +19,7 @@ import numpy as np
 from intq.errors import InputError
 from intq.ir.graph import Graph, Node
 from intq.ops.registry import get_op
+from intq.runtime.batching import run_batched
 
 ValueHook = Callable[[str, np.ndarray], None]
 
@@ -277,7 +278,10 @@ def _fast_plan(graph: Graph, feeds: Mapping[str, np.ndarray], wanted: list[str])
 
 
 def run(graph: Graph, *args: np.ndarray) -> list[np.ndarray]:
-    """Positional convenience: arrays in, list of output arrays out."""
-    feeds = bind_inputs(graph, args)
-    results = execute(graph, feeds)
-    return [results[name] for name in graph.outputs]
+    """Positional convenience: arrays in, list of output arrays out, in runs of the batch the
+    graph accepts (``batching``: a fixed batch of 1 runs sample by sample)."""
+    def run_once(chunk: list[np.ndarray]) -> list[np.ndarray]:
+        results = execute(graph, bind_inputs(graph, chunk))
+        return [results[name] for name in graph.outputs]
+
+    return run_batched(graph, args, run_once)
