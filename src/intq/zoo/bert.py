@@ -50,18 +50,19 @@ class BertSelfAttention(nn.Module):
         super().__init__()
         dim = config.hidden_size
         self.heads = config.num_attention_heads
+        self.head_size = dim // self.heads
         self.query, self.key, self.value = nn.Linear(dim, dim), nn.Linear(dim, dim), \
             nn.Linear(dim, dim)
 
     def forward(self, x: torch.Tensor, additive_mask: torch.Tensor) -> torch.Tensor:
         n, t, d = x.shape
-        head = d // self.heads
 
         def split(y: torch.Tensor) -> torch.Tensor:
-            return y.reshape(n, t, self.heads, head).transpose(1, 2)
+            return y.reshape(n, t, self.heads, self.head_size).transpose(1, 2)
 
         q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
-        scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(head) + additive_mask
+        scores = (torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.head_size)
+                  + additive_mask)
         context = torch.matmul(torch.softmax(scores, dim=-1), v)
         return context.transpose(1, 2).reshape(n, t, d)
 
