@@ -70,9 +70,9 @@ class AutoPrecisionConfig:
     below ``min_sqnr_db`` gets ``wide_bits`` instead, worst first, for at most ``max_share``
     of the activation tensors. A node with its own ``per_layer`` ``act_bits`` is never changed.
 
-    Defaults, measured (``docs/PRECISION.md``): well-conditioned CNN activations sit at
-    36-45 dB on int8, outlier-stretched transformer tensors (the residual stream and FFN
-    outputs of BERT) at 12-30 dB."""
+    Defaults, measured (``docs/PRECISION.md``): well-conditioned activations sit at 33-45 dB
+    on int8, outlier-stretched transformer tensors (the residual stream and FFN outputs of
+    BERT) at -1-30 dB."""
 
     enabled: bool = True
     min_sqnr_db: float = 30.0
