@@ -93,3 +93,15 @@ def test_a_lone_reduce_l2_stays_float():
     x = g.add_input("x", "float32", ("N", 8))
     finish(g, op(g, "ReduceL2", [x, np.array([1])], keepdims=1))
     assert not quantize(g, normal(16, 8)).exact
+
+
+def test_the_square_sum_root_form_is_one_int_l2_normalize():
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", 12))
+    total = op(g, "ReduceSum", [op(g, "Mul", [x, x]), np.array([1])], keepdims=1)
+    finish(g, op(g, "Div", [x, op(g, "Sqrt", [total])]))
+    data = normal(64, 12, seed=3)
+    model = quantize(g, data)
+    assert integer_ops(model) == ["IntL2Normalize"] and model.exact
+    want = data / np.linalg.norm(data, axis=1, keepdims=True)
+    assert np.abs(model.run(data)[0] - want).max() < 0.03
