@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from intq.ir.graph import Graph
+from intq.runtime.executor import run
 
 from .graphs import finish, op, quantize
 
@@ -56,8 +57,6 @@ def test_mixed_8_and_16_bit_model_is_closer_to_float_than_all_int8():
     g = _chain({1})
     auto = quantize(g, DATA)
     plain = quantize(g, DATA, auto_precision={"enabled": False})
-    from intq.runtime.executor import run
-
     want = run(g, DATA)[0]
     error = [float(np.abs(m.run(DATA)[0] - want).mean()) for m in (auto, plain)]
     assert not _widened(plain)
