@@ -8,6 +8,7 @@ import pytest
 
 import intq
 from intq.ir.graph import Graph
+from intq.runtime.cost import graph_cost
 
 from ..graphs import finish, integer_ops, normal, op, quantize
 
@@ -56,6 +57,8 @@ def test_a_sentence_encoder_is_integer_only_and_close_to_float(tmp_path, normali
     assert qmodel.exact and "IntDiv" in ops and ("IntL2Normalize" in ops) == normalize
     ids, mask = _tokens(16, 2)
     assert _cosine(qmodel.run(ids, mask)[0], model.run(ids, mask)[0]).min() > 0.99
+    costs = {c.op: c for c in graph_cost(qmodel.graph).nodes}
+    assert costs["IntDiv"].ops == 8 * TINY.hidden_size and costs["IntDiv"].width == 64
 
 
 def test_the_encoder_export_is_bit_identical(tmp_path):
