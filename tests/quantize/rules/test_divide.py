@@ -91,6 +91,13 @@ def test_div_of_two_activations_is_one_int_div():
     assert np.abs(model.run(*data)[0] - want).max() < 0.05 * np.abs(want).max()
 
 
+def test_a_divisor_that_can_be_negative_stays_float():
+    g = Graph()
+    a, b = g.add_input("a", "float32", ("N", 8)), g.add_input("b", "float32", ("N", 1))
+    finish(g, op(g, "Div", [a, b]))
+    assert not quantize(g, (normal(64, 8, seed=1), normal(64, 1, seed=2))).exact
+
+
 def test_a_lone_reduce_l2_stays_float():
     g = Graph()
     x = g.add_input("x", "float32", ("N", 8))

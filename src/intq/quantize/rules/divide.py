@@ -25,9 +25,14 @@ MULT_LIMIT = 1 << 31
 
 @lowers("Div")
 def lower_div(ctx: Lowering, node: Node) -> bool:
+    """Only a divisor calibration saw strictly positive (a clamped count): IntDiv gives 0
+    where it is not, where float would give a negative quotient or infinity."""
     a, b = node.inputs
     if not (ctx.is_float(a) and ctx.is_float(b)) or ctx.constant(a) is not None \
             or ctx.constant(b) is not None:
+        return False
+    divisor = ctx.observers.get(b)
+    if divisor is None or not divisor.count or divisor.min <= 0:
         return False
     out = node.outputs[0]
     aq, bq = ctx.integer(a), ctx.integer(b)
