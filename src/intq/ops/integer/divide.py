@@ -24,7 +24,7 @@ PRECISION = {"bits": 8, "signed": 1, "lo": full_lo, "hi": full_hi}
 
 def _clamped(y: np.ndarray, attrs: dict[str, Any]) -> np.ndarray:
     lo, hi = clamp_bounds(attrs)
-    return np.clip(y, lo, hi).astype(out_dtype(attrs))
+    return np.asarray(np.clip(y, lo, hi)).astype(out_dtype(attrs))
 
 
 def _output_range(attrs: dict[str, Any]) -> IntRange:
