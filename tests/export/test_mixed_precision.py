@@ -13,12 +13,12 @@ from .parity import assert_parity
 
 
 def _outlier_mlp() -> Graph:
-    """MatMul → Relu twice; the first layer has one channel 100× the others."""
+    """MatMul → Relu four times; the first layer has one channel 100× the others."""
     rng = np.random.default_rng(1)
     g = Graph("outlier")
     g.add_input("x", "float32", ("N", 16))
     x = "x"
-    for layer in range(2):
+    for layer in range(4):
         w = rng.normal(scale=0.25, size=(16, 16)).astype(np.float32)
         if layer == 0:
             w[:, 3] *= 100.0

@@ -69,7 +69,7 @@ def test_cost_section_without_figures():
     assert len(summary_lines(REPORT)) == 4 and "## Cost" not in render_markdown(REPORT)
 
 
-AUTO = {"enabled": True, "min_sqnr_db": 30.0, "max_share": 0.25, "wide_bits": 16}
+AUTO = {"enabled": True, "min_sqnr_db": 30.0, "max_share": 0.4, "wide_bits": 16}
 
 
 def test_widened_tensors_are_listed_with_their_reason():

@@ -68,7 +68,8 @@ class AutoPrecisionConfig:
     """Automatic activation precision: an activation whose expected SQNR on the global
     ``act_bits`` grid (read from its calibration histogram, ``calibration.precision``) is
     below ``min_sqnr_db`` gets ``wide_bits`` instead, worst first, for at most ``max_share``
-    of the activation tensors. A node with its own ``per_layer`` ``act_bits`` is never changed.
+    of the activations with a grid of their own. A node with its own ``per_layer``
+    ``act_bits`` is never changed.
 
     Defaults, measured (``docs/PRECISION.md``): well-conditioned activations sit at 33-45 dB
     on int8, outlier-stretched transformer tensors (the residual stream and FFN outputs of
@@ -76,7 +77,7 @@ class AutoPrecisionConfig:
 
     enabled: bool = True
     min_sqnr_db: float = 30.0
-    max_share: float = 0.25
+    max_share: float = 0.4
     wide_bits: int = 16
 
     def __post_init__(self) -> None:

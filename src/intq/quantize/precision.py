@@ -3,7 +3,7 @@
 Each calibrated activation's expected SQNR on the global ``act_bits`` grid comes from its
 histogram (``calibration.precision.sqnr_db``; no extra pass over the data). Those below
 ``auto_precision.min_sqnr_db`` get ``wide_bits`` (16), the worst first, up to
-``max_share`` of all activation tensors. The choice becomes ordinary ``per_layer`` act_bits
+``max_share`` of the activations that get a grid of their own. The choice becomes ordinary ``per_layer`` act_bits
 of the producing nodes, so lowering, the overflow proof, the runtime and the export treat a
 widened tensor exactly like a user-configured one; nodes the user configured are left alone.
 """
@@ -17,8 +17,16 @@ from dataclasses import dataclass
 
 from intq.calibration.observer import Observer
 from intq.calibration.precision import sqnr_db
-from intq.ir.graph import Graph
+from intq.ir.graph import Graph, Node
+from intq.passes.matching import Uses
 from intq.quantize.config import LayerConfig, QuantConfig
+from intq.quantize.rules.movement import DATA_MOVEMENT
+
+FUSED_INTO = frozenset({"Relu", "Clip", "Mul", "Add"})
+"""Readers that a producer's rescale usually absorbs (a clamp, a constant scale or bias)."""
+KEEPS_GRID = frozenset(DATA_MOVEMENT) - FUSED_INTO
+"""Ops whose integer output keeps its input's grid (a Relu does too, unless it is fused, and
+then its output is the one with a grid)."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,11 @@ def choose_precision(graph: Graph, observers: Mapping[str, Observer], config: Qu
 
 def _candidates(graph: Graph, observers: Mapping[str, Observer], config: QuantConfig
                 ) -> list[tuple[str, str, float]]:
-    """``(tensor, producing node, SQNR dB)`` of each observed node output whose node has no
-    user-set act_bits."""
+    """``(tensor, producing node, SQNR dB)`` of each observed node output that gets a grid of
+    its own and whose node has no user-set act_bits. Skipping the others matters for speed:
+    the SQNR needs the tensor's threshold search, which lowering reuses only for tensors it
+    quantizes."""
+    uses = Uses(graph)
     found = []
     for node in graph.nodes:
         layer = config.per_layer.get(node.name)
@@ -60,9 +71,22 @@ def _candidates(graph: Graph, observers: Mapping[str, Observer], config: QuantCo
             continue
         for tensor in node.outputs:
             observer = observers.get(tensor)
-            if observer is not None and observer.count:
+            if observer is not None and observer.count and _own_grid(graph, uses, node, tensor):
                 found.append((tensor, node.name, sqnr_db(observer, config.act_bits)))
     return found
+
+
+def _own_grid(graph: Graph, uses: Uses, node: Node, tensor: str) -> bool:
+    """Whether lowering gives ``tensor`` its own calibrated grid: data movement keeps its
+    input's, and a tensor read only by a Relu/Clip or a Mul/Add with a constant is usually
+    fused into that reader's rescale (its grid is the reader's output's)."""
+    if node.op in KEEPS_GRID:
+        return False
+    readers = uses.users(tensor)
+    if tensor in graph.outputs or len(readers) != 1 or readers[0].op not in FUSED_INTO:
+        return True
+    reader = readers[0]
+    return reader.op in ("Mul", "Add") and not any(i in graph.constants for i in reader.inputs)
 
 
 def _with_bits(config: QuantConfig, chosen: list[WidenedTensor]) -> QuantConfig:
