@@ -187,8 +187,8 @@ def _widened_lines(report: Mapping[str, Any]) -> list[str]:
     rule = (f"Activations whose typical-value SQNR at {report['config']['quantize']['act_bits']} "
             f"bits (E[|x|]² over the expected rounding and clipping noise, from the "
             f"calibration histogram) is below {auto['min_sqnr_db']:g} dB get "
-            f"{auto['wide_bits']} bits, worst first, for at most {auto["max_share"]:.0%} of "
-            "the activations.")
+            f"{auto['wide_bits']} bits, worst first, for at most {auto['max_share']:.0%} of "
+            "the activations with a grid of their own.")
     if not report["widened"]:
         return [rule, "", "No activation needed it."]
     lines = [rule, "", "| tensor | node | bits | SQNR at the global width (dB) |",
