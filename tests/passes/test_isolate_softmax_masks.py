@@ -104,3 +104,44 @@ def test_causal_zoo_transformer_keeps_its_outputs_and_quantizes_with_exact_zeros
     cosine = float((out * want).sum() / np.linalg.norm(out) / np.linalg.norm(want))
     print(f"\ncausal transformer: cosine(int8, float) = {cosine:.5f}")
     assert cosine > 0.99
+
+
+def input_masked_softmax(mask_dtype: str = "int64") -> Graph:
+    """``Softmax(x + (1 - Cast(mask)[:, None, None, :]) * finfo.min)``, as transformers
+    exports write the attention mask."""
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", 2, 4, 4))
+    mask = g.add_input("mask", mask_dtype, ("N", 4))
+    m = op(g, "Cast", [mask], to="float32")
+    m = op(g, "Unsqueeze", [op(g, "Unsqueeze", [m, const(g, np.array([1]))]),
+                            const(g, np.array([2]))])
+    inverted = op(g, "Sub", [const(g, np.array(1.0, np.float32)), m])
+    additive = op(g, "Mul", [inverted, const(g, np.array(np.finfo(np.float32).min,
+                                                         np.float32))])
+    return finish(g, op(g, "Softmax", [op(g, "Add", [x, additive])], axis=-1))
+
+
+@pytest.mark.parametrize("mask_dtype", ["int64", "bool"])
+def test_an_input_mask_becomes_an_integer_keep_mask(mask_dtype):
+    graph = input_masked_softmax(mask_dtype)
+    after = graph.copy()
+    assert isolate_softmax_masks(after)
+    assert "Sub" not in ops_of(after) and "Mul" not in ops_of(after)
+    assert {"Greater", "Where"} <= set(ops_of(after))
+    rng = np.random.default_rng(0)
+    mask = (rng.random((3, 4)) < 0.6).astype(mask_dtype)
+    mask[:, 0] = 1
+    feeds = {"x": rng.normal(size=(3, 2, 4, 4)).astype(np.float32), "mask": mask}
+    out = graph.outputs[0]
+    np.testing.assert_array_equal(execute(after, feeds)[out], execute(graph, feeds)[out])
+
+
+def test_an_input_mask_without_a_huge_factor_is_left_alone():
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", 4))
+    mask = g.add_input("mask", "int64", ("N", 4))
+    additive = op(g, "Mul", [op(g, "Sub", [const(g, np.array(1.0, np.float32)),
+                                           op(g, "Cast", [mask], to="float32")]),
+                             const(g, np.array(-5.0, np.float32))])
+    graph = finish(g, op(g, "Softmax", [op(g, "Add", [x, additive])], axis=-1))
+    assert not isolate_softmax_masks(graph.copy())

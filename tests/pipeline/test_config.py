@@ -111,3 +111,12 @@ def test_required_keys_and_sections(tmp_path):
         load_config(write(tmp_path, MINIMAL.replace('source = "calib"', "")))
     with pytest.raises(PipelineConfigError, match=r"missing section \[output\]"):
         load_config(write(tmp_path, MINIMAL.split("[output]")[0]))
+
+
+def test_automatic_precision_is_a_quantize_table(tmp_path):
+    text = MINIMAL + "[quantize.auto_precision]\nmax_share = 0.1\n[quantize.per_layer.\"fc\"]\n" \
+        "act_bits = 8\n"
+    config = load_config(write(tmp_path, text), ["quantize.auto_precision.min_sqnr_db=20"])
+    auto = config.quantize.auto_precision
+    assert (auto.enabled, auto.max_share, auto.min_sqnr_db) == (True, 0.1, 20)
+    assert config.quantize.per_layer["fc"].act_bits == 8

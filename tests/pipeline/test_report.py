@@ -67,3 +67,23 @@ def test_cost_section_without_figures():
     text = render_markdown({**REPORT, "cost": {"unavailable": "cost needs static shapes"}})
     assert "## Cost\n\nNot counted: cost needs static shapes" in text
     assert len(summary_lines(REPORT)) == 4 and "## Cost" not in render_markdown(REPORT)
+
+
+AUTO = {"enabled": True, "min_sqnr_db": 30.0, "max_share": 0.4, "wide_bits": 16}
+
+
+def test_widened_tensors_are_listed_with_their_reason():
+    config = {"quantize": {**REPORT["config"]["quantize"], "auto_precision": AUTO}}
+    widened = [{"tensor": "ffn|out", "node": "fc2", "bits": 16, "sqnr_db": 12.345}]
+    text = render_markdown({**REPORT, "config": config, "widened": widened})
+    assert "## Automatic precision" in text and "below 30 dB get 16 bits" in text
+    assert "| `ffn\\|out` | `fc2` | 16 | 12.3 |" in text
+    text = render_markdown({**REPORT, "config": config, "widened": []})
+    assert "No activation needed it." in text
+
+
+def test_automatic_precision_off_is_said():
+    config = {"quantize": {**REPORT["config"]["quantize"],
+                           "auto_precision": {**AUTO, "enabled": False}}}
+    assert "Off (`auto_precision.enabled = false`)" in render_markdown(
+        {**REPORT, "config": config, "widened": []})

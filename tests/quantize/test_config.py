@@ -1,6 +1,7 @@
 import pytest
 
 from intq.quantize import CalibrationConfig, LayerConfig, QuantConfig, QuantConfigError
+from intq.quantize.config import AutoPrecisionConfig
 
 
 def test_defaults_are_the_spec_defaults():
@@ -8,6 +9,13 @@ def test_defaults_are_the_spec_defaults():
     assert (config.weight_bits, config.act_bits, config.per_channel_weights) == (8, 8, True)
     assert config.calibration == CalibrationConfig("mse", 99.99, 32)
     assert config.output_dequantize and not config.restore_ops and not config.split
+
+
+def test_automatic_precision_is_on_by_default_and_configurable():
+    assert QuantConfig().auto_precision == AutoPrecisionConfig(True, 30.0, 0.4, 16)
+    config = QuantConfig.from_dict({"auto_precision": {"min_sqnr_db": 25, "max_share": 0.1}})
+    assert config.auto_precision == AutoPrecisionConfig(True, 25, 0.1, 16)
+    assert QuantConfig.from_dict(config.to_dict()) == config
 
 
 def test_from_dict_builds_nested_settings_and_round_trips():
@@ -41,6 +49,11 @@ def test_from_dict_builds_nested_settings_and_round_trips():
     ({"input_shapes": {"x": [1.5]}}, "input_shapes.x must be a list of sizes"),
     ({"output_dequantize": "yes"}, "output_dequantize must be true or false"),
     ({"calibration": 3}, "calibration must be a table"),
+    ({"auto_precision": {"share": 0.1}}, "unknown key 'auto_precision.share'"),
+    ({"auto_precision": {"max_share": 1.5}}, r"auto_precision.max_share must be a number in "
+                                             r"\[0, 1\]"),
+    ({"auto_precision": {"wide_bits": 17}}, "auto_precision.wide_bits must be an integer"),
+    ({"auto_precision": {"enabled": 1}}, "auto_precision.enabled must be true or false"),
     ([1], "the quantize config must be a table"),
 ])
 def test_bad_settings_are_one_line_errors_naming_the_key(data, message):

@@ -47,6 +47,9 @@ class Observer:
         self._exponent = EMPTY_EXPONENT
         self._min = math.inf
         self._max = -math.inf
+        self._thresholds: dict[tuple[int, bool], float] = {}
+        """Thresholds already searched for this state (the search costs more than the
+        calibration pass; lowering and precision selection both ask); emptied on change."""
 
     def observe(self, values: np.ndarray) -> None:
         """Add one batch (any shape); NaN or Inf is an error naming the tensor."""
@@ -68,6 +71,7 @@ class Observer:
         self._exponent = exponent
         self._min = min(self._min, low)
         self._max = max(self._max, high)
+        self._thresholds.clear()
 
     def merge(self, other: Observer) -> Observer:
         """Add ``other``'s statistics to this observer (exact); returns ``self``."""
@@ -80,6 +84,7 @@ class Observer:
         self._exponent = exponent
         self._min = min(self._min, other._min)
         self._max = max(self._max, other._max)
+        self._thresholds.clear()
         return self
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -113,6 +118,7 @@ class Observer:
             raise CalibrationError(f"{where} is inconsistent (min {low}, max {high}, exponent "
                                    f"{exponent}, {int(counts.sum())} values): corrupt file?")
         self._counts, self._exponent, self._min, self._max = counts.copy(), exponent, low, high
+        self._thresholds.clear()
 
     @classmethod
     def from_state(cls, name: str, state: dict[str, np.ndarray], config: Any = None) -> Observer:
@@ -160,9 +166,12 @@ class Observer:
         top = self.max_abs
         if top == 0:
             return 0.0
-        found = self._threshold_bins(self._counts, to_bins(top, self._exponent),
-                                     qmax(int(bits), unsigned))
-        return min(from_bins(found, self._exponent), top)
+        key = (int(bits), bool(unsigned))
+        if key not in self._thresholds:
+            found = self._threshold_bins(self._counts, to_bins(top, self._exponent),
+                                         qmax(*key))
+            self._thresholds[key] = min(from_bins(found, self._exponent), top)
+        return self._thresholds[key]
 
     def _threshold_bins(self, counts: np.ndarray, top: float, grid_max: int) -> float:
         """Threshold in bin units from ``counts`` (bin width 1), the max |x| ``top`` in bin

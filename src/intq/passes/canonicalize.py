@@ -10,6 +10,7 @@ from __future__ import annotations
 from intq.ir.graph import Graph
 from intq.passes.clamp_to_clip import clamp_to_clip
 from intq.passes.fuse_gelu import fuse_gelu
+from intq.passes.fuse_l2_norm import fuse_l2_norm
 from intq.passes.fuse_layernorm import fuse_layernorm
 from intq.passes.gemm_to_matmul import gemm_to_matmul
 from intq.passes.mean_to_sum import mean_to_sum
@@ -18,7 +19,7 @@ from intq.passes.remove_identity import remove_identity
 from intq.passes.sub_div_to_add_mul import sub_div_to_add_mul
 
 REWRITES = (remove_identity, gemm_to_matmul, clamp_to_clip, fuse_gelu, fuse_layernorm,
-            mean_to_sum, sub_div_to_add_mul)
+            fuse_l2_norm, mean_to_sum, sub_div_to_add_mul)
 
 
 @register_pass

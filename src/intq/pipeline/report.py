@@ -47,6 +47,7 @@ def build_report(config: PipelineConfig, graph: Graph, records: Mapping[str, Map
         "accumulator_bits": accumulator_bits(rows),
         "layers": evaluation["layers"],
         "precision": [dataclasses.asdict(row) for row in rows],
+        "widened": list(graph.meta.get("quantization", {}).get("widened", [])),
         "cost": cost_section(graph, float_graph),
         "stages": {stage: round(record["seconds"], 3) for stage, record in records.items()},
         "files": dict(files),
@@ -85,6 +86,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
               "Integer tensors with their declared precision and the bound the static "
               "overflow proof guarantees (max |q|).", ""]
     lines += _precision_table(report["precision"])
+    if "widened" in report:
+        lines += ["", "## Automatic precision", ""] + _widened_lines(report)
     if "cost" in report:
         lines += ["", "## Cost", ""] + _cost_tables(report["cost"])
     lines += ["", "## Stages", "", "| stage | seconds |", "|---|---:|"]
@@ -173,6 +176,25 @@ def _precision_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         lines.append(f"| `{_cell(row['tensor'])}` | {row['kind']} | "
                      f"{'i' if row['signed'] else 'u'}{row['bits']} | {scale} | "
                      f"{row['bound']} | {row['proven_bits']} |")
+    return lines
+
+
+def _widened_lines(report: Mapping[str, Any]) -> list[str]:
+    auto = report["config"]["quantize"]["auto_precision"]
+    if not auto["enabled"]:
+        return ["Off (`auto_precision.enabled = false`): every activation has the global "
+                "width or its per-layer one."]
+    rule = (f"Activations whose typical-value SQNR at {report['config']['quantize']['act_bits']} "
+            f"bits (E[|x|]² over the expected rounding and clipping noise, from the "
+            f"calibration histogram) is below {auto['min_sqnr_db']:g} dB get "
+            f"{auto['wide_bits']} bits, worst first, for at most {auto['max_share']:.0%} of "
+            "the activations with a grid of their own.")
+    if not report["widened"]:
+        return [rule, "", "No activation needed it."]
+    lines = [rule, "", "| tensor | node | bits | SQNR at the global width (dB) |",
+             "|---|---|---:|---:|"]
+    lines += [f"| `{_cell(w['tensor'])}` | `{_cell(w['node'])}` | {w['bits']} | "
+              f"{w['sqnr_db']:.1f} |" for w in report["widened"]]
     return lines
 
 

@@ -64,6 +64,35 @@ class LayerConfig:
 
 
 @dataclass(frozen=True)
+class AutoPrecisionConfig:
+    """Automatic activation precision: an activation whose expected SQNR on the global
+    ``act_bits`` grid (read from its calibration histogram, ``calibration.precision``) is
+    below ``min_sqnr_db`` gets ``wide_bits`` instead, worst first, for at most ``max_share``
+    of the activations with a grid of their own. A node with its own ``per_layer``
+    ``act_bits`` is never changed.
+
+    Defaults, measured (``docs/PRECISION.md``): well-conditioned activations sit at 33-45 dB
+    on int8, outlier-stretched transformer tensors (the residual stream and FFN outputs of
+    BERT) at -1-30 dB."""
+
+    enabled: bool = True
+    min_sqnr_db: float = 30.0
+    max_share: float = 0.4
+    wide_bits: int = 16
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.enabled, bool):
+            raise QuantConfigError(f"enabled must be true or false, got {self.enabled!r}")
+        for name, low, high in (("min_sqnr_db", 0.0, 200.0), ("max_share", 0.0, 1.0)):
+            value = getattr(self, name)
+            if (isinstance(value, bool) or not isinstance(value, numbers.Real)
+                    or not low <= value <= high):
+                raise QuantConfigError(f"{name} must be a number in [{low:g}, {high:g}], got "
+                                       f"{value!r}")
+        _check_int("wide_bits", self.wide_bits, *ACT_BITS)
+
+
+@dataclass(frozen=True)
 class QuantConfig:
     """Everything ``intq.quantize`` can be told.
 
@@ -74,6 +103,7 @@ class QuantConfig:
     over it become integer sums). With ``output_dequantize`` the graph ends in Dequantize nodes;
     without, its outputs are the raw integers. ``weight_clipping`` picks each weight channel's
     threshold: ``"mse"`` (default) the one with the least squared error, ``"max"`` its max |w|.
+    ``auto_precision`` widens the activations that int8 would ruin (``AutoPrecisionConfig``).
     """
 
     weight_bits: int = 8
@@ -81,6 +111,7 @@ class QuantConfig:
     per_channel_weights: bool = True
     weight_clipping: str = "mse"
     calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
+    auto_precision: AutoPrecisionConfig = field(default_factory=AutoPrecisionConfig)
     per_layer: Mapping[str, LayerConfig] = field(default_factory=dict)
     restore_ops: tuple[str, ...] = ()
     restore_nodes: tuple[str, ...] = ()
@@ -100,6 +131,8 @@ class QuantConfig:
                                    f"one of {', '.join(WEIGHT_CLIPPING)}")
         if not isinstance(self.calibration, CalibrationConfig):
             raise QuantConfigError("calibration must be a CalibrationConfig")
+        if not isinstance(self.auto_precision, AutoPrecisionConfig):
+            raise QuantConfigError("auto_precision must be an AutoPrecisionConfig")
         if not isinstance(self.per_layer, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, LayerConfig)
                 for k, v in self.per_layer.items()):
@@ -149,8 +182,8 @@ def _build(cls: type, data: Any, path: str) -> Any:
                                    f"{'under ' + repr(path) + ' ' if path else ''}are "
                                    f"{', '.join(valid)}")
         hint = hints[key]
-        if hint is CalibrationConfig:
-            value = _build(CalibrationConfig, value, dotted)
+        if hint in (CalibrationConfig, AutoPrecisionConfig):
+            value = _build(hint, value, dotted)
         elif key == "per_layer":
             if not isinstance(value, Mapping):
                 raise QuantConfigError(f"{dotted} must map node names to tables")

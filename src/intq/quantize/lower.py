@@ -18,6 +18,7 @@ from intq.quantize.config import QuantConfig
 from intq.quantize.context import Lowering
 from intq.quantize.errors import QuantizeError, UnboundedError
 from intq.quantize.float_region import float_nodes
+from intq.quantize.precision import WidenedTensor, choose_precision
 from intq.quantize.rules import rule_for
 
 META_KEY = "quantization"
@@ -25,7 +26,9 @@ BOUNDARY_OPS = frozenset({"Quantize", "Dequantize"})
 
 
 def lower(graph: Graph, observers: Mapping[str, Observer], config: QuantConfig) -> Graph:
-    """The integer graph of ``graph`` (not modified) with the calibrated ``observers``."""
+    """The integer graph of ``graph`` (not modified) with the calibrated ``observers``;
+    activations that the global width would ruin are widened first (``precision``)."""
+    config, widened = choose_precision(graph, observers, config)
     restored = float_nodes(graph, config)
     ctx = Lowering(graph, observers, config, restored)
     for name in graph.inputs:
@@ -46,18 +49,20 @@ def lower(graph: Graph, observers: Mapping[str, Observer], config: QuantConfig) 
                 ctx.keep_float(node, reason)
     _set_outputs(ctx)
     ctx.out.prune()
-    ctx.out.meta = {**graph.meta, META_KEY: describe(ctx.out, ctx.float_nodes, config)}
+    ctx.out.meta = {**graph.meta, META_KEY: describe(ctx.out, ctx.float_nodes, config, widened)}
     return ctx.out
 
 
-def describe(graph: Graph, float_reasons: Mapping[str, str], config: QuantConfig
-             ) -> dict[str, Any]:
-    """The quantization record: exact (integer) nodes, float nodes with reasons, config."""
+def describe(graph: Graph, float_reasons: Mapping[str, str], config: QuantConfig,
+             widened: list[WidenedTensor] | None = None) -> dict[str, Any]:
+    """The quantization record: exact (integer) nodes, float nodes with reasons, config (with
+    the automatic widths in ``per_layer``), and the automatically widened activations."""
     floating = {n.name: float_reasons[n.name] for n in graph.nodes if n.name in float_reasons}
     integer = [n.name for n in graph.nodes
                if n.name not in floating and n.op not in BOUNDARY_OPS]
     return {"exact": not floating, "integer_nodes": integer, "float_nodes": floating,
-            "config": config.to_dict()}
+            "config": config.to_dict(),
+            "widened": [w.to_dict() for w in widened or []]}
 
 
 def _lower_node(ctx: Lowering, node: Node) -> str | None:

@@ -455,6 +455,20 @@ def _int_resize(site: Site) -> Work:
     return Work(ops=(3 * len(site.attrs["axes"]) + 2) * site.out_size(), width=INT64)
 
 
+@_rule("IntDiv")
+def _int_div(site: Site) -> Work:
+    """Multiply both operands, double and add, floor-divide, test and select, clamp (2)."""
+    return Work(ops=8 * site.out_size(), width=INT64)
+
+
+@_rule("IntL2Normalize")
+def _int_l2_normalize(site: Site) -> Work:
+    """Per element: square, row sum, multiply, IntDiv's rounded division and clamp (8); per
+    row: the shift and ``i_sqrt`` (bit length, six Newton steps of divide, add, shift)."""
+    rows = site.out_size() // site.shape(0)[site.attrs["axis"]]
+    return Work(ops=11 * site.out_size() + 20 * rows, width=INT64)
+
+
 @_rule("Quantize")
 def _quantize(site: Site) -> Work:
     """Divide, round, clamp (2), in float32."""

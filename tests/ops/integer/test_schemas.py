@@ -23,6 +23,7 @@ SCALAR_CASES = {
     "IntLUT": ({"in_lo": -128}, [np.array(3, np.int8), np.arange(256).astype(np.int8)]),
     "IntMatMul": ({}, [np.array([1, 2], np.int8), np.array([3, 4], np.int8)]),
     "IntReduceSum": ({"keepdims": 0}, [np.array([1, 2], np.int8)]),
+    "IntDiv": ({"m": 3, "k": 1}, [np.array(5, np.int8), np.array(2, np.int8)]),
 }
 
 
@@ -30,7 +31,8 @@ def test_all_documented_op_types_are_registered():
     assert INTEGER_OPS == sorted(["Quantize", "Dequantize", "IntConv", "IntMatMul", "Requantize",
                                   "IntAdd", "IntMul", "IntSumPool", "IntReduceSum", "IntLUT",
                                   "IntSoftmax", "IntLayerNorm", "IntZeroInsert", "IntResize",
-                                  "IntGroupNorm", "IntCumSum", "IntLogSoftmax"])
+                                  "IntGroupNorm", "IntCumSum", "IntLogSoftmax", "IntDiv",
+                                  "IntL2Normalize"])
 
 
 @pytest.mark.parametrize("op_type", INTEGER_OPS)

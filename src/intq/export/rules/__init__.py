@@ -1,5 +1,5 @@
 """Export rules, one module per op family; importing this package registers them all."""
 
-from intq.export.rules import (boundary, cumsum, elementwise, groupnorm,  # noqa: F401
+from intq.export.rules import (boundary, cumsum, divide, elementwise, groupnorm,  # noqa: F401
                                layernorm, linear, logsoftmax, lut, onnx_island, passthrough,
                                pooling, reduce, requantize, resize, softmax, zero_insert)

@@ -5,7 +5,7 @@ Each op has an int64 NumPy reference (``evaluate``), a bit-identical fast path w
 overflow proof uses (``value_range``).
 """
 
-from intq.ops.integer import (add, conv, conversion, cumsum, groupnorm,  # noqa: F401
+from intq.ops.integer import (add, conv, conversion, cumsum, divide, groupnorm,  # noqa: F401
                               layernorm, logsoftmax, lut, matmul, mul, reduce_sum,
                               requantize, resize, softmax, sum_pool, zero_insert)
 from intq.ops.integer.base import IntegerOp

@@ -1,7 +1,8 @@
 """Softmax → IntSoftmax (I-BERT integer exponential and division), with its mask.
 
 An attention mask that ``isolate_softmax_masks`` turned into ``Where(keep, x, lowest)`` before
-the Softmax becomes IntSoftmax's boolean mask input: masked positions get exactly zero weight
+the Softmax (``keep`` a constant, or a boolean computed from an integer input mask) becomes
+IntSoftmax's boolean mask input: masked positions get exactly zero weight
 and the mask's huge values never reach an integer grid. Scores themselves are kept off the
 input's smallest value, which IntSoftmax also reads as masked. The output is unsigned with
 scale ``2^-bits``.
@@ -35,15 +36,25 @@ def lower_masked_softmax(ctx: Lowering, node: Node) -> bool:
     not lowered."""
     keep, x, fill = (ctx.constant(i) for i in node.inputs)
     softmax = ctx.uses.sole_user(node.outputs[0])
-    if (keep is None or keep.dtype != np.bool_ or fill is None or fill.size != 1
+    computed = keep is None and _integer_bool(ctx, node.inputs[0])
+    if (not (computed or (keep is not None and keep.dtype == np.bool_))
+            or fill is None or fill.size != 1
             or float(fill.reshape(())) > MASK_THRESHOLD or x is not None or softmax is None
             or softmax.op != "Softmax" or softmax.name in ctx.restored
             or node.outputs[0] in ctx.config.split or not ctx.is_float(node.inputs[1])):
         return False
-    mask = ctx.add_const(f"{node.name}_masked", ~keep)
+    if computed:
+        mask = ctx.emit("Not", [ctx.plain(node.inputs[0])], name=f"{node.name}_masked")[0]
+    else:
+        mask = ctx.add_const(f"{node.name}_masked", ~keep)
     emit_softmax(ctx, softmax, node.inputs[1], mask)
     ctx.consume(softmax)
     return True
+
+
+def _integer_bool(ctx: Lowering, name: str) -> bool:
+    """A boolean tensor computed from integers (an input attention mask), not a constant."""
+    return ctx.src.values[name].dtype == "bool" and ctx.constant(name) is None
 
 
 def emit_softmax(ctx: Lowering, node: Node, source: str, mask: str | None) -> None:
