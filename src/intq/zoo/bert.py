@@ -62,6 +62,7 @@ class SelfAttention(nn.Module):
         super().__init__()
         self.heads = config.num_attention_heads
         size = config.hidden_size
+        self.scale = 1.0 / math.sqrt(size // self.heads)
         self.query, self.key, self.value = (nn.Linear(size, size) for _ in range(3))
 
     def forward(self, hidden: torch.Tensor, mask_bias: torch.Tensor) -> torch.Tensor:
@@ -69,7 +70,7 @@ class SelfAttention(nn.Module):
         split = (batch, length, self.heads, size // self.heads)
         q, k, v = (layer(hidden).view(split).transpose(1, 2)
                    for layer in (self.query, self.key, self.value))
-        scores = q @ k.transpose(-1, -2) / math.sqrt(size // self.heads) + mask_bias
+        scores = q @ k.transpose(-1, -2) * self.scale + mask_bias
         context = torch.softmax(scores, dim=-1) @ v
         return context.transpose(1, 2).reshape(batch, length, size)
 

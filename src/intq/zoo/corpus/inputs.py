@@ -9,6 +9,7 @@ happen inside the functions, so importing the corpus costs nothing.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import re
@@ -69,7 +70,8 @@ def sentences(count: int, seed: int) -> list[str]:
     return [pool[i] for i in rng.choice(len(pool), size=count, replace=count > len(pool))]
 
 
-def _sentence_pool() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def _sentence_pool() -> tuple[str, ...]:
     modules = ("argparse", "json", "logging", "pathlib", "subprocess", "threading", "zipfile",
                "tarfile", "csv", "datetime", "decimal", "fractions", "statistics", "heapq",
                "bisect", "functools", "itertools", "collections", "contextlib", "dataclasses",
@@ -79,12 +81,12 @@ def _sentence_pool() -> list[str]:
         module = importlib.import_module(name)
         docs = [module.__doc__ or ""] + [getattr(obj, "__doc__", "") or "" for obj in
                                          vars(module).values() if callable(obj)]
-        for doc in docs:
+        for doc in (d for d in docs if isinstance(d, str)):
             for sentence in re.split(r"(?<=[.!?])\s+", " ".join(doc.split())):
                 words = sentence.split()
                 if 5 <= len(words) <= 40 and sentence[0].isupper() and sentence[-1] == ".":
                     pool.add(sentence)
-    return sorted(pool)
+    return tuple(sorted(pool))
 
 
 def words(count: int, seed: int) -> list[str]:
@@ -207,18 +209,26 @@ FILE_SOURCES = (("skimage", "data"), ("magika", ""), ("numpy", "lib"), ("PIL", "
 
 
 def file_bytes(count: int, seed: int) -> list[bytes]:
-    """The contents of ``count`` real files (source, images, JSON, text, audio, binaries)
-    from installed packages, drawn from a pool sorted by path so the draw is reproducible."""
+    """The contents of ``count`` different real files from installed packages (source,
+    images, JSON, text, audio, binaries): a random file extension, then a random file with
+    it, so the many Python sources do not crowd out the rest. Paths are sorted, so the draw
+    is reproducible."""
     rng = np.random.default_rng(seed)
-    pool = []
+    by_kind: dict[str, list[Path]] = {}
     for package, sub in FILE_SOURCES:
         try:
             root = package_dir(package) / sub
         except ModuleNotFoundError:
             continue
-        pool += sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in
-                       p.parts and p.stat().st_size >= 16)
-    return [pool[i].read_bytes() for i in rng.choice(len(pool), size=count, replace=False)]
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.stat().st_size >= 16:
+                by_kind.setdefault(path.suffix.lower(), []).append(path)
+    kinds = sorted(by_kind)
+    chosen: dict[Path, None] = {}
+    while len(chosen) < count:
+        files = by_kind[kinds[rng.integers(len(kinds))]]
+        chosen[files[rng.integers(len(files))]] = None
+    return [path.read_bytes() for path in chosen]
 
 
 def magika_features(content: bytes, beg: int = 1024, end: int = 1024, block: int = 4096,

@@ -229,13 +229,14 @@ CORPUS: dict[str, CorpusModel] = {m.name: m for m in (
         _silero("silero_vad_16k_sequence.onnx",
                 "9ccdacc4719d8aa7e45a77536bfabec45a03ba1f2fad5e241ab4060b24238a85"),
         "onnx", load_onnx, speech_sequences, SPEECH,
-        "2 s clips of synthesized voiced syllables and pauses in noise, 62 frames each"),
+        "2 s clips of synthesized voiced syllables and pauses in noise, 62 frames each",
+        batched=False),
     CorpusModel(
         "silero_vad_frame", "Silero VAD v6 16 kHz, streaming form (fixed batch 1, LSTM, "
         "state in and out)",
         SILERO_FRAME, "onnx", load_onnx, speech_frames, SPEECH,
         "single frames of the synthesized clips with the state carried into them",
-        needs=("onnxruntime",)),
+        needs=("onnxruntime",), batched=False),
     CorpusModel(
         "magika", "Magika standard_v3_3 file-type classifier (tf2onnx, int32 byte input)",
         Shipped("magika", "magika", "models/standard_v3_3/model.onnx", "1.0.3",

