@@ -132,7 +132,10 @@ def ort_quantize(method: str, name: str, calib, work: Path):
         quantize_dynamic(str(source), str(out), per_channel=True, weight_type=QuantType.QInt8)
         return ort_predict(out), {}
     prepared = work / "preprocessed.onnx"
-    quant_pre_process(str(source), str(prepared))
+    try:
+        quant_pre_process(str(source), str(prepared))
+    except Exception:  # noqa: BLE001 - symbolic shape inference fails on some exporters' graphs
+        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
     names = [i.name for i in onnx.load(str(prepared)).graph.input]
     with entropy_bins(ENTROPY_BINS):
         quantize_static(str(prepared), str(out), Reader(calib, names),

@@ -20,7 +20,7 @@ pytest.importorskip("torch")
 import intq  # noqa: E402
 from intq.zoo.corpus import CORPUS, CorpusModel, first_outputs  # noqa: E402
 
-CALIBRATION, EVALUATION, EXPORTED = 8, 8, 2
+CALIBRATION, EVALUATION, EXPORTED = 4, 8, 2
 FLOAT_RTOL = 1e-4
 # Fidelity to float measured on the evaluation set with defaults, minus a margin.
 FIDELITY = {"efficientnet_lite0": 0.5, "ocr_det": 0.8, "ocr_rec": 0.8, "ocr_cls": 0.75,
@@ -45,7 +45,9 @@ KNOWN = {
                          "sequence length (an exact int64 sum of an unknown number of values)"),
 }
 STAGES = ("float", "quantize", "export")
-SLOW = {"captcha_crnn": "quantizing takes minutes (80 Gemm + 120 LUT nodes; issue 13 item 4)"}
+# Quantizing these with defaults takes minutes even on a few samples: skipped until it is
+# fast (issue 13, item 4); the benchmark measures them.
+SLOW = {"captcha_crnn": "quantizing with defaults takes ~4 min on 8 captchas (issue 13, item 4)"}
 
 
 def at(stage: str) -> list:
@@ -58,7 +60,7 @@ def at(stage: str) -> list:
         if failing and STAGES.index(failing) <= STAGES.index(stage):
             marks.append(pytest.mark.xfail(strict=False, reason=reason))
         if name in SLOW and stage != "float":
-            marks.append(pytest.mark.xfail(strict=False, run=False, reason=SLOW[name]))
+            marks.append(pytest.mark.skip(reason=SLOW[name]))
         params.append(pytest.param(name, marks=marks))
     return params
 
