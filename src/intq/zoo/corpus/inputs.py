@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import inspect
 import re
 from pathlib import Path
 
@@ -32,18 +33,22 @@ def package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+@functools.lru_cache(maxsize=None)
 def _photo(name: str) -> np.ndarray:
     """A scikit-image sample photo as HxWx3 uint8 (grey photos repeated to three channels)."""
     import skimage.data
 
     image = getattr(skimage.data, name)()
     image = image[0] if isinstance(image, tuple) else image
-    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image[..., :3]
+    image = np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image[..., :3]
+    image.flags.writeable = False
+    return image
 
 
 def photo_crops(count: int, seed: int, size: tuple[int, int]) -> np.ndarray:
     """``count`` RGB crops (NxHxWx3 uint8) of the scikit-image photos: a random photo, a
-    random square-ish window covering 40-100 % of its short side, resized, maybe mirrored."""
+    random window of the output's aspect ratio spanning 40-100 % of what fits, resized,
+    mirrored half of the time."""
     from PIL import Image
 
     rng = np.random.default_rng(seed)
@@ -52,13 +57,11 @@ def photo_crops(count: int, seed: int, size: tuple[int, int]) -> np.ndarray:
     for _ in range(count):
         photo = _photo(PHOTOS[rng.integers(len(PHOTOS))])
         h, w = photo.shape[:2]
-        side = int(min(h, w) * rng.uniform(0.4, 1.0))
-        crop_w = min(w, int(side * width / max(height, width) * rng.uniform(0.9, 1.1)) or side)
-        crop_h = min(h, int(side * height / max(height, width)) or side)
+        scale = rng.uniform(0.4, 1.0) * min(h / height, w / width)
+        crop_h, crop_w = max(1, int(height * scale)), max(1, int(width * scale))
         top, left = rng.integers(h - crop_h + 1), rng.integers(w - crop_w + 1)
         window = Image.fromarray(photo[top:top + crop_h, left:left + crop_w])
-        window = window.resize((width, height), Image.BILINEAR)
-        array = np.asarray(window)
+        array = np.asarray(window.resize((width, height), Image.BILINEAR))
         crops.append(array[:, ::-1] if rng.random() < 0.5 else array)
     return np.stack(crops)
 
@@ -79,8 +82,8 @@ def _sentence_pool() -> tuple[str, ...]:
     pool: set[str] = set()
     for name in modules:
         module = importlib.import_module(name)
-        docs = [module.__doc__ or ""] + [getattr(obj, "__doc__", "") or "" for obj in
-                                         vars(module).values() if callable(obj)]
+        docs = [module.__doc__] + [obj.__doc__ for obj in vars(module).values()
+                                   if inspect.isfunction(obj) or inspect.isclass(obj)]
         for doc in (d for d in docs if isinstance(d, str)):
             for sentence in re.split(r"(?<=[.!?])\s+", " ".join(doc.split())):
                 words = sentence.split()
@@ -92,8 +95,7 @@ def _sentence_pool() -> tuple[str, ...]:
 def words(count: int, seed: int) -> list[str]:
     """``count`` short text lines of 1-5 real words (from the same sentences)."""
     rng = np.random.default_rng(seed)
-    vocabulary = sorted({w.strip(".,;:()`'\"") for s in _sentence_pool() for w in s.split()}
-                        - {""})
+    vocabulary = sorted({w for s in _sentence_pool() for w in re.findall(r"[A-Za-z]+", s)})
     return [" ".join(vocabulary[i] for i in rng.choice(len(vocabulary),
                                                        rng.integers(*WORDS_PER_LINE) + 1))
             for _ in range(count)]
