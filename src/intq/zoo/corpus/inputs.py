@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "stereo_motorcycle", "hubble_deep_field",
-          "immunohistochemistry", "retina", "colorwheel", "camera", "brick", "grass", "gravel",
-          "coins", "moon", "clock", "page", "text")
+COLOUR_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "stereo_motorcycle")
+PHOTOS = (*COLOUR_PHOTOS, "hubble_deep_field", "immunohistochemistry", "retina", "colorwheel",
+          "camera", "brick", "grass", "gravel", "coins", "moon", "clock", "page", "text")
 WORDS_PER_LINE = (1, 5)
 SAMPLE_RATE = 16000
 
@@ -45,19 +45,21 @@ def _photo(name: str) -> np.ndarray:
     return image
 
 
-def photo_crops(count: int, seed: int, size: tuple[int, int]) -> np.ndarray:
-    """``count`` RGB crops (NxHxWx3 uint8) of the scikit-image photos: a random photo, a
-    random window of the output's aspect ratio spanning 40-100 % of what fits, resized,
-    mirrored half of the time."""
+def photo_crops(count: int, seed: int, size: tuple[int, int],
+                photos: tuple[str, ...] = PHOTOS, zoom: tuple[float, float] = (0.4, 1.0)
+                ) -> np.ndarray:
+    """``count`` RGB crops (NxHxWx3 uint8) of scikit-image ``photos``: a random photo, a
+    random window of the output's aspect ratio spanning ``zoom`` (a share) of what fits,
+    resized, mirrored half of the time."""
     from PIL import Image
 
     rng = np.random.default_rng(seed)
     height, width = size
     crops = []
     for _ in range(count):
-        photo = _photo(PHOTOS[rng.integers(len(PHOTOS))])
+        photo = _photo(photos[rng.integers(len(photos))])
         h, w = photo.shape[:2]
-        scale = rng.uniform(0.4, 1.0) * min(h / height, w / width)
+        scale = rng.uniform(*zoom) * min(h / height, w / width)
         crop_h, crop_w = max(1, int(height * scale)), max(1, int(width * scale))
         top, left = rng.integers(h - crop_h + 1), rng.integers(w - crop_w + 1)
         window = Image.fromarray(photo[top:top + crop_h, left:left + crop_w])
