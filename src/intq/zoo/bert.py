@@ -58,21 +58,26 @@ class Embeddings(nn.Module):
 
 
 class SelfAttention(nn.Module):
+    """Multi-head attention written without unpacking shapes, so torch.fx can trace it too
+    (the PyTorch FX quantizer in the benchmark needs that)."""
+
     def __init__(self, config: BertConfig) -> None:
         super().__init__()
         self.heads = config.num_attention_heads
+        self.head_size = config.hidden_size // self.heads
+        self.scale = 1.0 / math.sqrt(self.head_size)
         size = config.hidden_size
-        self.scale = 1.0 / math.sqrt(size // self.heads)
         self.query, self.key, self.value = (nn.Linear(size, size) for _ in range(3))
 
+    def split(self, hidden: torch.Tensor) -> torch.Tensor:
+        """[N, T, H] → [N, heads, T, H / heads]."""
+        return hidden.view(hidden.shape[0], -1, self.heads, self.head_size).transpose(1, 2)
+
     def forward(self, hidden: torch.Tensor, mask_bias: torch.Tensor) -> torch.Tensor:
-        batch, length, size = hidden.shape
-        split = (batch, length, self.heads, size // self.heads)
-        q, k, v = (layer(hidden).view(split).transpose(1, 2)
-                   for layer in (self.query, self.key, self.value))
+        q, k, v = (self.split(layer(hidden)) for layer in (self.query, self.key, self.value))
         scores = q @ k.transpose(-1, -2) * self.scale + mask_bias
         context = torch.softmax(scores, dim=-1) @ v
-        return context.transpose(1, 2).reshape(batch, length, size)
+        return context.transpose(1, 2).flatten(2)
 
 
 class DenseNorm(nn.Module):
