@@ -104,47 +104,64 @@ class Reader:
 
 
 def quantize(method: str, name: str, calib, work: Path) -> tuple[Any, dict[str, Any]]:
-    """Run the measured step of ``method``: returns a predictor and what to record."""
+    """Run the measured step of ``method``, from the float ONNX file (the PyTorch module for
+    FX) to a quantized model in memory: returns its predictor and what else to record."""
     import intq
 
     if method == "float":
         return intq.load_onnx(float_onnx(name)).run, {}
     if method == "intq":
-        from intq.zoo.corpus import CORPUS
-
-        float_model = CORPUS[name].load()
-        qmodel = intq.quantize(float_model, calib, progress=False)
+        qmodel = intq.quantize(intq.load_onnx(float_onnx(name)), calib, progress=False)
         return qmodel.run, {"intq": qmodel}
     if method.startswith("ort-"):
         return ort_quantize(method, name, calib, work)
     return fx_quantize(name, calib)
 
 
-def ort_quantize(method: str, name: str, calib, work: Path):
-    import onnx
-    from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType,
-                                          quantize_dynamic, quantize_static)
-    from onnxruntime.quantization.shape_inference import quant_pre_process
+PREPROCESSING = ({}, {"skip_symbolic_shape": True},
+                 {"skip_symbolic_shape": True, "skip_optimization": True})
+"""``quant_pre_process`` options, tried in order: ONNX Runtime's recommended flow first; its
+symbolic shape inference fails on some exporters' graphs, and its graph optimizations leave
+some paddle2onnx graphs invalid once quantized."""
 
-    from benchmarks.quantizers.ort_static import ENTROPY_BINS, entropy_bins
+
+def ort_quantize(method: str, name: str, calib, work: Path):
+    from onnxruntime.quantization import QuantType, quantize_dynamic
 
     source, out = float_onnx(name), work / "model.onnx"
     if method == "ort-dynamic":
         quantize_dynamic(str(source), str(out), per_channel=True, weight_type=QuantType.QInt8)
         return ort_predict(out), {}
+    errors = []
+    for options in PREPROCESSING:
+        try:
+            ort_static(method.rsplit("-", 1)[1], source, calib, work, options)
+            return ort_predict(out), {"preprocess": options}
+        except Exception as exc:  # noqa: BLE001 - the next preprocessing may work
+            errors.append(f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
+    raise RuntimeError(errors[0])
+
+
+def ort_static(calibration: str, source: Path, calib, work: Path, options: dict) -> None:
+    """``quant_pre_process`` then ``quantize_static``: QDQ, per-channel symmetric int8
+    weights, symmetric int8 activations, Entropy with 2048 bins."""
+    import onnx
+    from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    from benchmarks.quantizers.ort_static import ENTROPY_BINS, entropy_bins
+
     prepared = work / "preprocessed.onnx"
-    try:
-        quant_pre_process(str(source), str(prepared))
-    except Exception:  # noqa: BLE001 - symbolic shape inference fails on some exporters' graphs
-        quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
+    quant_pre_process(str(source), str(prepared), **options)
     names = [i.name for i in onnx.load(str(prepared)).graph.input]
     with entropy_bins(ENTROPY_BINS):
-        quantize_static(str(prepared), str(out), Reader(calib, names),
+        quantize_static(str(prepared), str(work / "model.onnx"), Reader(calib, names),
                         quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                        calibrate_method=CalibrationMethod[method.rsplit("-", 1)[1]],
+                        calibrate_method=CalibrationMethod[calibration],
                         extra_options={"ActivationSymmetric": True, "WeightSymmetric": True})
-    return ort_predict(out), {}
+    ort_predict(work / "model.onnx")
 
 
 def fx_quantize(name: str, calib):
@@ -210,6 +227,8 @@ def measure(name: str, method: str, calib_count: int, eval_count: int, work: Pat
                       rss_before=memory.before)
     if "intq" in extra:
         result.update(intq_details(extra["intq"], evaluation[0]))
+    if "preprocess" in extra:
+        result["preprocess"] = extra["preprocess"]
     return result
 
 
