@@ -82,11 +82,15 @@ def torch_onnx_bytes(name: str) -> bytes:
                              dynamic_axes={"input_ids": {1: "T"}, "attention_mask": {1: "T"}})
 
 
-def ort_predict(path: Path):
+def ort_predict(path: Path, optimize: bool = True):
+    """ONNX Runtime on ``path``; ``optimize=False`` turns graph optimizations off, so a QDQ
+    model runs as float simulation instead of this CPU's fused int8 kernels."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    if not optimize:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
     return lambda *arrays: session.run(None, dict(zip(names, arrays)))
@@ -136,7 +140,8 @@ def ort_quantize(method: str, name: str, calib, work: Path):
     for options in PREPROCESSING:
         try:
             ort_static(method.rsplit("-", 1)[1], source, calib, work, options)
-            return ort_predict(out), {"preprocess": options}
+            return ort_predict(out), {"preprocess": options,
+                                      "unfused": ort_predict(out, optimize=False)}
         except Exception as exc:  # noqa: BLE001 - the next preprocessing may work
             errors.append(f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}")
     raise RuntimeError(errors[0])
@@ -227,8 +232,10 @@ def measure(name: str, method: str, calib_count: int, eval_count: int, work: Pat
                       rss_before=memory.before)
     if "intq" in extra:
         result.update(intq_details(extra["intq"], evaluation[0]))
-    if "preprocess" in extra:
+    if "unfused" in extra:
         result["preprocess"] = extra["preprocess"]
+        result["fidelity_unfused"] = model.fidelity(
+            reference, first_outputs(extra["unfused"], evaluation))
     return result
 
 
@@ -269,8 +276,9 @@ def methods_for(name: str) -> tuple[str, ...]:
     return tuple(m for m in METHODS if m != "torch-fx" or CORPUS[name].source == "torch")
 
 
-def collect(names: list[str], calib: int, evaluation: int) -> dict[str, Any]:
-    """Measure every method on each installed model of ``names``, model by model."""
+def collect(names: list[str], methods: tuple[str, ...], calib: int, evaluation: int
+            ) -> dict[str, Any]:
+    """Measure ``methods`` (those that apply) on each installed model of ``names``."""
     from intq.zoo.corpus import CORPUS
 
     models: dict[str, Any] = {}
@@ -280,7 +288,7 @@ def collect(names: list[str], calib: int, evaluation: int) -> dict[str, Any]:
             print(f"{name}: skipped ({model.missing()})")
             continue
         started, rows = time.perf_counter(), {}
-        for method in methods_for(name):
+        for method in (m for m in methods_for(name) if m in methods):
             rows[method] = run_one(name, method, calib, evaluation)
             print(f"{name} / {method}: {one_line(rows[method])}", flush=True)
         models[name] = {
@@ -293,11 +301,13 @@ def collect(names: list[str], calib: int, evaluation: int) -> dict[str, Any]:
 
 
 def merged(models: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The stored results with ``models`` measured anew, in corpus order."""
+    """The stored results with the rows of ``models`` measured anew, in corpus order."""
     from intq.zoo.corpus import CORPUS
 
     stored = json.loads(path.read_text())["models"] if path.exists() else {}
-    stored.update(models)
+    for name, model in models.items():
+        rows = {**stored.get(name, {}).get("rows", {}), **model["rows"]}
+        stored[name] = {**model, "rows": rows}
     return {"meta": environment.describe(),
             "models": {name: stored[name] for name in CORPUS if name in stored}}
 
@@ -316,8 +326,9 @@ LABELS = {"float": "float (intq reference executor)", "intq": "intq int8, defaul
           **{f"ort-static-{m}": f"ONNX Runtime quantize_static QDQ per-channel, {m}"
              + (" (2048 bins)" if m == "Entropy" else "") for m in ORT_STATIC}}
 HEADER = ("| model | metric | float executor | intq int8 | exact (float ops) | intq quantize s "
-          "· peak MB | ORT static best | ORT dynamic | PyTorch FX |\n"
-          "|---|---|--:|--:|---|--:|--:|--:|--:|")
+          "· peak MB | ORT static best (int8 kernels) | ORT static best (unfused) "
+          "| ORT dynamic | PyTorch FX |\n"
+          "|---|---|--:|--:|---|--:|--:|--:|--:|--:|")
 
 
 def cell(row: dict[str, Any] | None) -> str:
@@ -342,9 +353,11 @@ def cost_cell(row: dict[str, Any]) -> str:
     return f"{row['quantize_seconds']:.1f} · {row['rss_peak'] / 2**20:.0f}"
 
 
-def best_static(rows: dict[str, Any]) -> str:
-    done = [(rows[k]["fidelity"], k.rsplit("-", 1)[1]) for k in rows
-            if k.startswith("ort-static-") and rows[k].get("ok")]
+def best_static(rows: dict[str, Any], key: str) -> str:
+    """The best ONNX Runtime static calibration by ``key`` (``fidelity``: this CPU's fused
+    int8 kernels; ``fidelity_unfused``: the same file with graph optimizations off)."""
+    done = [(rows[k][key], k.rsplit("-", 1)[1]) for k in rows
+            if k.startswith("ort-static-") and rows[k].get("ok") and key in rows[k]]
     if not done:
         return cell(rows.get("ort-static-MinMax"))
     fidelity, method = max(done)
@@ -359,7 +372,9 @@ def render(results: dict[str, Any]) -> str:
              "on the same real samples for every method and scored with its own metric "
              "against ONNX Runtime fp32 on other samples (1.0 = same behaviour as float). "
              "ONNX Runtime static: QDQ, per-channel symmetric int8 weights, symmetric int8 "
-             "activations like intq's; the best of its three calibrations is shown. Models "
+             "activations like intq's; the best of its three calibrations (MinMax, Percentile, "
+             "Entropy with 2048 bins) is shown, run by this CPU's fused int8 kernels and, "
+             "unfused, with graph optimizations off (what the QDQ file means). Models "
              "and data: `intq.zoo.corpus`; per-model runs: `python -m benchmarks.corpus "
              "--models NAME`.", "", HEADER]
     for name, model in results["models"].items():
@@ -367,7 +382,8 @@ def render(results: dict[str, Any]) -> str:
         intq_row = rows.get("intq", {})
         lines.append(f"| {name} | {model['metric']} | {cell(rows.get('float'))} | "
                      f"{cell(intq_row)} | {exact_cell(intq_row)} | {cost_cell(intq_row)} | "
-                     f"{best_static(rows)} | {cell(rows.get('ort-dynamic'))} | "
+                     f"{best_static(rows, 'fidelity')} | "
+                     f"{best_static(rows, 'fidelity_unfused')} | {cell(rows.get('ort-dynamic'))} | "
                      f"{cell(rows.get('torch-fx'))} |")
     lines += ["", "| model | what it is | package (licence) | data (calibration · evaluation "
               "samples) |", "|---|---|---|---|"]
@@ -382,6 +398,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.corpus",
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--models", help="comma-separated corpus model names (default: all)")
+    parser.add_argument("--methods", help=f"comma-separated subset of {', '.join(METHODS)}")
     parser.add_argument("--calib", type=int, default=64, help="calibration samples")
     parser.add_argument("--eval", type=int, default=64, help="evaluation samples")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
@@ -407,7 +424,10 @@ def main(argv: list[str] | None = None) -> None:
         unknown = [m for m in names if m not in CORPUS]
         if unknown:
             sys.exit(f"unknown corpus model {unknown[0]!r}; choose from {', '.join(CORPUS)}")
-        results = merged(collect(names, args.calib, args.eval), path)
+        methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else METHODS
+        if set(methods) - set(METHODS):
+            sys.exit(f"unknown method; choose from {', '.join(METHODS)}")
+        results = merged(collect(names, methods, args.calib, args.eval), path)
         RESULTS.mkdir(exist_ok=True)
         path.write_text(json.dumps(results, indent=1))
         print(f"raw results: {path}")
