@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -259,10 +260,13 @@ def run_one(name: str, method: str, calib: int, evaluation: int) -> dict[str, An
     out.unlink(missing_ok=True)
     command = [sys.executable, "-m", "benchmarks.corpus", "--worker", name, method,
                str(calib), str(evaluation), str(out)]
+    root = str(Path(__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [root, *filter(None, [os.environ.get("PYTHONPATH")])])}
     try:
-        with (work / "worker.log").open("w") as log:
-            subprocess.run(command, cwd=Path(__file__).resolve().parents[1], stdout=log,
-                           stderr=subprocess.STDOUT, timeout=TIMEOUT, check=False)
+        with (work / "worker.log").open("w") as log:   # in ``work``: ORT leaves temp files
+            subprocess.run(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                           timeout=TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         return {"ok": False, "error": f"timed out after {TIMEOUT:.0f} s"}
     if not out.exists():
