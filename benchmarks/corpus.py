@@ -392,7 +392,8 @@ def render(results: dict[str, Any]) -> str:
     for name, model in results["models"].items():
         rows = model["rows"]
         intq_row = rows.get("intq", {})
-        lines.append(f"| {name} | {model['metric']} | {cell(rows.get('float'))} | "
+        metric = model["metric"].replace("|", "\\|")
+        lines.append(f"| {name} | {metric} | {cell(rows.get('float'))} | "
                      f"{cell(intq_row)} | {exact_cell(intq_row)} | {cost_cell(intq_row)} | "
                      f"{best_static(rows, 'fidelity')} | "
                      f"{best_static(rows, 'fidelity_unfused')} | {cell(rows.get('ort-dynamic'))} | "
