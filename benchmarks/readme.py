@@ -1,4 +1,4 @@
-"""Rewrite the benchmark section of the README: only what lies between the markers."""
+"""Rewrite a generated section of the README: only what lies between its markers."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 
 
-def write_section(markdown: str, path: Path = README) -> None:
+def write_section(markdown: str, path: Path = README,
+                  markers: tuple[str, str] = (START, END)) -> None:
     """Replace the text between the markers (appending the markers if they are missing)."""
+    start, end = markers
     text = path.read_text()
-    if START not in text or END not in text:
-        text = text.rstrip("\n") + f"\n\n{START}\n{END}\n"
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    path.write_text(f"{head}{START}\n{markdown.rstrip()}\n{END}{tail}")
+    if start not in text or end not in text:
+        text = text.rstrip("\n") + f"\n\n{start}\n{end}\n"
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    path.write_text(f"{head}{start}\n{markdown.rstrip()}\n{end}{tail}")

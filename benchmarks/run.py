@@ -4,6 +4,9 @@
     python -m benchmarks --quick              # lenet + vit, smaller sets, a few minutes
     python -m benchmarks --models lenet,resnet
     python -m benchmarks --report benchmarks/results/full.json   # re-render the README only
+
+A full run (no ``--quick``, no ``--models``) then measures the real-model corpus too
+(``benchmarks/corpus.py``, its own README section); ``--no-corpus`` skips it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ if __package__ in (None, ""):
 
 from tqdm import tqdm
 
-from benchmarks import environment, readme, report
+from benchmarks import corpus, environment, readme, report
 from benchmarks.jobs import job_for, prepare_model, run_job, scaling_calib
 from benchmarks.methods import EXPORT_ROW, INTQ_DEFAULT, METHODS, SCALING_METHODS, Method
 from benchmarks.models import MODELS
@@ -41,6 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-scaling", action="store_true", help="skip calibration scaling")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
     parser.add_argument("--report", type=Path, help="re-render README from a results JSON")
+    parser.add_argument("--no-corpus", action="store_true",
+                        help="skip the real-model corpus (python -m benchmarks.corpus)")
     return parser.parse_args(argv)
 
 
@@ -123,6 +128,9 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_readme:
         readme.write_section(markdown)
         print(f"README section updated: {readme.README}")
+    if not (args.no_corpus or args.quick or args.models):
+        corpus.main((["--report"] if args.report else []) + (["--no-readme"] if args.no_readme
+                                                             else []))
 
 
 if __name__ == "__main__":
