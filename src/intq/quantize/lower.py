@@ -46,18 +46,20 @@ def lower(graph: Graph, observers: Mapping[str, Observer], config: QuantConfig) 
                 ctx.keep_float(node, reason)
     _set_outputs(ctx)
     ctx.out.prune()
-    ctx.out.meta = {**graph.meta, META_KEY: describe(ctx.out, ctx.float_nodes, config)}
+    ctx.out.meta = {**graph.meta, META_KEY: describe(ctx.out, ctx.float_nodes, config,
+                                                         list(ctx.bias_adjustments.values()))}
     return ctx.out
 
 
-def describe(graph: Graph, float_reasons: Mapping[str, str], config: QuantConfig
-             ) -> dict[str, Any]:
-    """The quantization record: exact (integer) nodes, float nodes with reasons, config."""
+def describe(graph: Graph, float_reasons: Mapping[str, str], config: QuantConfig,
+             bias_adjustments: list[dict] | None = None) -> dict[str, Any]:
+    """The quantization record: exact (integer) nodes, float nodes with reasons, config, and
+    the weight scales raised so that a bias fits int32 (``rules.epilogue.fit_bias``)."""
     floating = {n.name: float_reasons[n.name] for n in graph.nodes if n.name in float_reasons}
     integer = [n.name for n in graph.nodes
                if n.name not in floating and n.op not in BOUNDARY_OPS]
     return {"exact": not floating, "integer_nodes": integer, "float_nodes": floating,
-            "config": config.to_dict()}
+            "bias_adjustments": list(bias_adjustments or []), "config": config.to_dict()}
 
 
 def _lower_node(ctx: Lowering, node: Node) -> str | None:
