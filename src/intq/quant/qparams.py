@@ -138,7 +138,7 @@ def bias_fitting_scales(bias: np.ndarray, x_scale: float, w_scales: np.ndarray) 
     hi = int_range(BIAS_BITS, True)[1]
     scales = np.array(np.broadcast_to(w_scales, bias.shape), dtype=np.float64)
     over = np.abs(np.rint(bias / (x_scale * scales))) > hi
-    scales[over] = np.abs(bias[over]) / x_scale / (hi + 0.5)
+    scales[over] = np.abs(bias[over]) / x_scale / (hi + 0.5) * (1 - 1e-13)  # below, then up
     while True:
         still = np.abs(np.rint(bias / (x_scale * scales))) > hi
         if not still.any():
