@@ -87,3 +87,15 @@ def test_automatic_precision_off_is_said():
                            "auto_precision": {**AUTO, "enabled": False}}}
     assert "Off (`auto_precision.enabled = false`)" in render_markdown(
         {**REPORT, "config": config, "widened": []})
+
+
+def test_bias_adjustments_list_each_channel_and_its_sqnr_cost():
+    rows = [{"node": "conv|1", "op": "Conv", "channel": 3, "factor": 227.85,
+             "weight_sqnr_before_db": 45.75, "weight_sqnr_after_db": 0.27},
+            {"node": "fc", "op": "MatMul", "channel": None, "factor": 2.0,
+             "weight_sqnr_before_db": None, "weight_sqnr_after_db": 30.0}]
+    text = render_markdown({**REPORT, "bias_adjustments": rows})
+    assert "## Bias adjustments" in text and "2 channel(s) had a bias too large" in text
+    assert "| `conv\\|1` | Conv | 3 | 227.8 | 45.8 | 0.3 |" in text
+    assert "| `fc` | MatMul | all (per-tensor) | 2 | ∞ | 30.0 |" in text
+    assert "## Bias adjustments" not in render_markdown({**REPORT, "bias_adjustments": []})

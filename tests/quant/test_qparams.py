@@ -11,6 +11,7 @@ from intq.quant.fixedpoint import int_range, storage_dtype
 from intq.quant.qparams import (
     dequantize,
     quantize,
+    bias_fitting_scales,
     quantize_bias,
     quantize_weight_per_channel,
     symmetric_scale,
@@ -180,3 +181,17 @@ def test_bias_refuses_int32_overflow_and_shape_mismatch():
         quantize_bias(np.array([1.0]), 1e-5, np.array([1e-5]))
     with pytest.raises(ValueError, match="shape"):
         quantize_bias(np.array([1.0, 2.0]), 0.1, np.array([0.1, 0.1, 0.1]))
+
+
+@given(hnp.arrays(np.float64, st.integers(1, 8), elements=st.floats(-1e4, 1e4)),
+       st.floats(1e-6, 1e-2), st.floats(1e-9, 1e-3))
+def test_bias_fitting_scales_are_the_least_raise_that_fits(bias, x_scale, w_scale):
+    w_scales = np.full(bias.shape, w_scale)
+    scales = bias_fitting_scales(bias, x_scale, w_scales)
+    assert quantize_bias(bias, x_scale, scales).dtype == np.int32
+    raised = scales != w_scales
+    assert np.all(scales[raised] > w_scales[raised])
+    for channel in np.flatnonzero(raised):
+        smaller = scales.copy()
+        smaller[channel] = np.nextafter(scales[channel], 0)
+        assert np.abs(np.rint(bias[channel] / (x_scale * smaller[channel]))) > 2 ** 31 - 1

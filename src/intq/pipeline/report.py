@@ -48,6 +48,7 @@ def build_report(config: PipelineConfig, graph: Graph, records: Mapping[str, Map
         "layers": evaluation["layers"],
         "precision": [dataclasses.asdict(row) for row in rows],
         "widened": list(graph.meta.get("quantization", {}).get("widened", [])),
+        "bias_adjustments": graph.meta.get("quantization", {}).get("bias_adjustments", []),
         "cost": cost_section(graph, float_graph),
         "stages": {stage: round(record["seconds"], 3) for stage, record in records.items()},
         "files": dict(files),
@@ -88,6 +89,8 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     lines += _precision_table(report["precision"])
     if "widened" in report:
         lines += ["", "## Automatic precision", ""] + _widened_lines(report)
+    if report.get("bias_adjustments"):
+        lines += ["", "## Bias adjustments", ""] + _bias_table(report["bias_adjustments"])
     if "cost" in report:
         lines += ["", "## Cost", ""] + _cost_tables(report["cost"])
     lines += ["", "## Stages", "", "| stage | seconds |", "|---|---:|"]
@@ -196,6 +199,26 @@ def _widened_lines(report: Mapping[str, Any]) -> list[str]:
     lines += [f"| `{_cell(w['tensor'])}` | `{_cell(w['node'])}` | {w['bits']} | "
               f"{w['sqnr_db']:.1f} |" for w in report["widened"]]
     return lines
+
+
+def _bias_table(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Channels whose weight scale was raised so their bias fits int32, and what it cost."""
+    lines = [f"{len(rows)} channel(s) had a bias too large for int32 at x_scale × w_scale "
+             "(typically a folded BatchNorm with near-zero weights); their weight scale was "
+             "raised by the least factor that fits, coarsening their weights:", "",
+             "| node | op | channel | factor | weight SQNR before (dB) | after (dB) |",
+             "|---|---|---:|---:|---:|---:|"]
+    for row in rows:
+        channel = "all (per-tensor)" if row["channel"] is None else row["channel"]
+        before, after = (_db(row[key]) for key in ("weight_sqnr_before_db",
+                                                    "weight_sqnr_after_db"))
+        lines.append(f"| `{_cell(row['node'])}` | {row['op']} | {channel} | "
+                     f"{row['factor']:.4g} | {before} | {after} |")
+    return lines
+
+
+def _db(value: float | None) -> str:
+    return "∞" if value is None else f"{value:.1f}"
 
 
 COST_ROWS = (("gas", lambda c: c["gas"]),

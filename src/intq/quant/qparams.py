@@ -122,6 +122,30 @@ def quantize_bias(bias: np.ndarray, x_scale: float, w_scales: float | np.ndarray
     return q.astype(np.int32)
 
 
+def bias_fitting_scales(bias: np.ndarray, x_scale: float, w_scales: np.ndarray) -> np.ndarray:
+    """The smallest weight scales, each ``>= w_scales``, at which ``quantize_bias`` fits int32.
+
+    A folded BatchNorm can leave a channel with tiny weights and a large bias; at
+    ``x_scale * w_scale`` its bias needs more than 32 bits. Raising that channel's weight scale
+    (coarser weights, the standard remedy) to about ``|bias| / (x_scale * (2^31 - 1/2))`` is
+    the least change that makes it fit: the search starts just below and steps up one float at
+    a time, so at the next smaller float ``|q|`` would pass ``2^31 - 1`` (the symmetric limit;
+    -2^31 is not used). Channels that already fit keep their scale.
+    """
+    bias = np.asarray(bias, dtype=np.float64)
+    w_scales = _positive_scales(np.asarray(w_scales, dtype=np.float64))
+    x_scale = float(x_scale)
+    hi = int_range(BIAS_BITS, True)[1]
+    scales = np.array(np.broadcast_to(w_scales, bias.shape), dtype=np.float64)
+    over = np.abs(np.rint(bias / (x_scale * scales))) > hi
+    scales[over] = np.abs(bias[over]) / x_scale / (hi + 0.5) * (1 - 1e-13)  # below, then up
+    while True:
+        still = np.abs(np.rint(bias / (x_scale * scales))) > hi
+        if not still.any():
+            return scales
+        scales[still] = np.nextafter(scales[still], np.inf)
+
+
 def _broadcast_scale(scale: float | np.ndarray, data_shape: tuple[int, ...], axis: int | None,
                      dtype: np.dtype) -> np.ndarray:
     s = _positive_scales(np.asarray(scale, dtype=np.float64))

@@ -47,6 +47,8 @@ class Lowering:
         self.consumed: set[str] = set()
         self.float_nodes: dict[str, str] = {}
         """Nodes of ``out`` that compute in float, with the reason (restore, split, no rule)."""
+        self.bias_adjustments: dict[str, dict] = {}
+        """Weight scales raised so a bias fits int32, by ``node:channel`` (``fit_bias``)."""
 
     # ---- questions about the source graph ----------------------------------------------------
     def is_float(self, name: str) -> bool:
@@ -242,10 +244,10 @@ class Lowering:
     def checkpoint(self) -> tuple:
         """The state to return to if a rule's emitted nodes must be taken back."""
         return (len(self.out.nodes), set(self.out.values), dict(self.ints), dict(self.floats),
-                set(self.consumed))
+                set(self.consumed), dict(self.bias_adjustments))
 
     def rollback(self, state: tuple) -> None:
-        count, values, self.ints, self.floats, self.consumed = state
+        count, values, self.ints, self.floats, self.consumed, self.bias_adjustments = state
         del self.out.nodes[count:]
         for name in set(self.out.values) - values:
             del self.out.values[name]

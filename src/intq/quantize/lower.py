@@ -49,20 +49,24 @@ def lower(graph: Graph, observers: Mapping[str, Observer], config: QuantConfig) 
                 ctx.keep_float(node, reason)
     _set_outputs(ctx)
     ctx.out.prune()
-    ctx.out.meta = {**graph.meta, META_KEY: describe(ctx.out, ctx.float_nodes, config, widened)}
+    ctx.out.meta = {**graph.meta, META_KEY: describe(ctx.out, ctx.float_nodes, config, widened,
+                                                     list(ctx.bias_adjustments.values()))}
     return ctx.out
 
 
 def describe(graph: Graph, float_reasons: Mapping[str, str], config: QuantConfig,
-             widened: list[WidenedTensor] | None = None) -> dict[str, Any]:
+             widened: list[WidenedTensor] | None = None,
+             bias_adjustments: list[dict] | None = None) -> dict[str, Any]:
     """The quantization record: exact (integer) nodes, float nodes with reasons, config (with
-    the automatic widths in ``per_layer``), and the automatically widened activations."""
+    the automatic widths in ``per_layer``), the automatically widened activations, and the
+    weight scales raised so that a bias fits int32 (``rules.epilogue.fit_bias``)."""
     floating = {n.name: float_reasons[n.name] for n in graph.nodes if n.name in float_reasons}
     integer = [n.name for n in graph.nodes
                if n.name not in floating and n.op not in BOUNDARY_OPS]
     return {"exact": not floating, "integer_nodes": integer, "float_nodes": floating,
             "config": config.to_dict(),
-            "widened": [w.to_dict() for w in widened or []]}
+            "widened": [w.to_dict() for w in widened or []],
+            "bias_adjustments": list(bias_adjustments or [])}
 
 
 def _lower_node(ctx: Lowering, node: Node) -> str | None:

@@ -8,7 +8,8 @@ import numpy as np
 from intq.ir.graph import Node, QuantInfo
 from intq.quant.qparams import BIAS_BITS
 from intq.quantize.context import Lowering
-from intq.quantize.rules.epilogue import finish_epilogue, integer_bias, plan_epilogue
+from intq.quantize.rules.epilogue import (finish_epilogue, fit_bias, integer_bias,
+                                          plan_epilogue)
 from intq.quantize.rules.registry import lowers
 from intq.quantize.scales import quantize_weight
 
@@ -29,9 +30,11 @@ def lower_conv(ctx: Lowering, node: Node) -> bool:
     bits = ctx.config.weight_bits_for(node.name)
     wq, w_scales = quantize_weight(w, bits, 0, ctx.config.per_channel_weights,
                                    ctx.config.weight_clipping)
+    bias = (np.zeros(channels) if b is None else b.astype(np.float64).reshape(-1)) + epi.offset
+    wq, w_scales = fit_bias(ctx, node, w, wq, w_scales, bias, x_scale, 0,
+                            ctx.config.per_channel_weights)
     acc_scale = x_scale * w_scales
-    bias = np.zeros(channels) if b is None else b.astype(np.float64).reshape(-1)
-    bq = integer_bias(node, bias + epi.offset, x_scale, w_scales)
+    bq = integer_bias(node, bias, x_scale, w_scales)
     w_const = ctx.add_const(f"{w_name}_q", wq, QuantInfo(bits, True, w_scales.tolist(), 0))
     b_const = ctx.add_const(f"{node.name}_bias_q", bq,
                             QuantInfo(BIAS_BITS, True, acc_scale.tolist(), 0))

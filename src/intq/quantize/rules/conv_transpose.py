@@ -16,7 +16,8 @@ from intq.ir.graph import Node, QuantInfo
 from intq.ops.linear import conv_transpose_geometry
 from intq.quant.qparams import BIAS_BITS
 from intq.quantize.context import Lowering
-from intq.quantize.rules.epilogue import finish_epilogue, integer_bias, plan_epilogue
+from intq.quantize.rules.epilogue import (finish_epilogue, fit_bias, integer_bias,
+                                          plan_epilogue)
 from intq.quantize.rules.registry import lowers
 from intq.quantize.scales import quantize_weight
 
@@ -71,9 +72,11 @@ def lower_conv_transpose(ctx: Lowering, node: Node) -> bool:
     bits = ctx.config.weight_bits_for(node.name)
     wq, w_scales = quantize_weight(kernel, bits, 0, ctx.config.per_channel_weights,
                                    ctx.config.weight_clipping)
+    bias = (np.zeros(channels) if b is None else b.astype(np.float64).reshape(-1)) + epi.offset
+    wq, w_scales = fit_bias(ctx, node, kernel, wq, w_scales, bias, x_scale, 0,
+                            ctx.config.per_channel_weights)
     acc_scale = x_scale * w_scales
-    bias = np.zeros(channels) if b is None else b.astype(np.float64).reshape(-1)
-    bq = integer_bias(node, bias + epi.offset, x_scale, w_scales)
+    bq = integer_bias(node, bias, x_scale, w_scales)
     spaced = ctx.emit("IntZeroInsert", [xq], {"strides": list(node.attrs["strides"]),
                                               "pads": pads},
                       name=f"{node.name}_zero_insert", quant=[ctx.quant(xq)])[0]

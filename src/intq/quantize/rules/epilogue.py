@@ -9,12 +9,14 @@ that has other readers, is a graph output, or feeds a node kept in float.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from intq.ir.graph import Node, QuantInfo
-from intq.quant.qparams import quantize_bias
+from intq.quant.fixedpoint import int_range
+from intq.quant.qparams import bias_fitting_scales, quantize, quantize_bias
 from intq.quantize.context import Lowering
 from intq.quantize.errors import QuantizeError
 
@@ -99,6 +101,57 @@ def integer_bias(node: Node, bias: np.ndarray, x_scale: float, w_scales: np.ndar
     except ValueError as exc:
         raise QuantizeError(f"node '{node.name}' ({node.op}): {exc}; restore it with "
                             "restore_nodes or calibrate with more representative data") from None
+
+
+def fit_bias(ctx: Lowering, node: Node, w: np.ndarray, wq: np.ndarray, w_scales: np.ndarray,
+             bias: np.ndarray, x_scale: float, axis: int, per_channel: bool
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and scales at which ``bias`` fits int32 at ``x_scale * w_scale``.
+
+    A channel whose bias would overflow (a folded BatchNorm with tiny weights and a large
+    shift) gets the least larger weight scale that fits (``bias_fitting_scales``); per-tensor
+    weights raise the one tensor scale. ``w`` is requantized at the new scales and each change
+    is recorded in ``ctx.bias_adjustments`` with the weights' SQNR before and after.
+    """
+    wanted = bias_fitting_scales(np.broadcast_to(bias, np.broadcast_shapes(
+        np.shape(bias), w_scales.shape)), x_scale, w_scales)
+    if not per_channel:
+        wanted = np.full(w_scales.shape, wanted.max())
+    if np.array_equal(wanted, w_scales):
+        return wq, w_scales
+    bits = ctx.config.weight_bits_for(node.name)
+    top = int_range(bits, True)[1]
+    new_q = quantize(np.asarray(w, dtype=np.float64), wanted if per_channel else
+                     float(wanted[0]), bits, True, axis if per_channel else None)
+    new_q = np.clip(new_q, -top, top, out=new_q)
+    for channel in np.flatnonzero(wanted != w_scales) if per_channel else [None]:
+        ctx.bias_adjustments[f"{node.name}:{channel}"] = _adjustment(
+            node, w, (wq, w_scales), (new_q, wanted), axis, channel)
+    return new_q, wanted
+
+
+def _adjustment(node: Node, w: np.ndarray, before: tuple, after: tuple, axis: int,
+                channel: int | None) -> dict:
+    """One bias adjustment: node, channel (None: the whole tensor), factor, weight SQNRs."""
+    index = 0 if channel is None else int(channel)
+
+    def part(a: np.ndarray) -> np.ndarray:
+        a = np.asarray(a, dtype=np.float64)
+        return a if channel is None else np.take(a, index, axis=axis)
+
+    sqnr = [_sqnr_db(part(w), part(q) * scales[index]) for q, scales in (before, after)]
+    return {"node": node.name, "op": node.op, "channel": None if channel is None else index,
+            "factor": float(after[1][index] / before[1][index]),
+            "weight_sqnr_before_db": sqnr[0], "weight_sqnr_after_db": sqnr[1]}
+
+
+def _sqnr_db(real: np.ndarray, approx: np.ndarray) -> float | None:
+    """``10 log10(sum w^2 / sum (w - w_hat)^2)``; None when the error is zero (infinite)."""
+    error = float(((real - approx) ** 2).sum())
+    if error == 0:
+        return None
+    signal = float((real ** 2).sum())
+    return round(10 * math.log10(signal / error), 2) if signal > 0 else None
 
 
 def _clamp(ctx: Lowering, node: Node, epi: Epilogue) -> bool:

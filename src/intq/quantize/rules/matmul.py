@@ -10,7 +10,8 @@ import numpy as np
 from intq.ir.graph import Node, QuantInfo
 from intq.quant.qparams import BIAS_BITS
 from intq.quantize.context import Lowering
-from intq.quantize.rules.epilogue import finish_epilogue, integer_bias, plan_epilogue
+from intq.quantize.rules.epilogue import (finish_epilogue, fit_bias, integer_bias,
+                                          plan_epilogue)
 from intq.quantize.rules.registry import lowers
 from intq.quantize.scales import quantize_weight
 
@@ -28,10 +29,14 @@ def lower_matmul(ctx: Lowering, node: Node) -> bool:
     out_shape = ctx.src.values[node.outputs[0]].shape
     channels = out_shape[-1] if out_shape and isinstance(out_shape[-1], int) else None
     epi = plan_epilogue(ctx, node, -1, channels, allow_offset=True)
+    offset = epi.offset if np.any(epi.offset) else None
     if wb is not None:
         x = ctx.integer(a)
-        wq, w_scales = quantize_weight(wb, bits, -1, ctx.config.per_channel_weights,
-                                       ctx.config.weight_clipping)
+        per_channel = ctx.config.per_channel_weights
+        wq, w_scales = quantize_weight(wb, bits, -1, per_channel, ctx.config.weight_clipping)
+        if offset is not None:
+            wq, w_scales = fit_bias(ctx, node, wb, wq, w_scales, offset, ctx.quant(x).scale,
+                                    -1, per_channel)
         operands = [x, ctx.add_const(f"{b}_q", wq, QuantInfo(bits, True, w_scales.tolist(),
                                                              wb.ndim - 1))]
     elif wa is not None:
@@ -39,6 +44,9 @@ def lower_matmul(ctx: Lowering, node: Node) -> bool:
         wq, w_scales = quantize_weight(wa, bits, -1, per_channel=False,
                                        clipping=ctx.config.weight_clipping)
         w_scales = w_scales[:1]
+        if offset is not None:
+            wq, w_scales = fit_bias(ctx, node, wa, wq, w_scales, offset, ctx.quant(x).scale,
+                                    -1, per_channel=False)
         operands = [ctx.add_const(f"{a}_q", wq, QuantInfo(bits, True, float(w_scales[0]))), x]
     else:
         x = ctx.integer(a)
@@ -46,10 +54,10 @@ def lower_matmul(ctx: Lowering, node: Node) -> bool:
         operands = [x, ctx.integer(b)]
     x_scale = ctx.quant(x).scale
     acc_scale = x_scale * w_scales
-    if np.any(epi.offset):
-        channels = max(acc_scale.size, epi.offset.size)
+    if offset is not None:
+        channels = max(acc_scale.size, offset.size)
         w_scales = np.broadcast_to(w_scales, (channels,))
-        bias = integer_bias(node, np.broadcast_to(epi.offset, (channels,)), x_scale, w_scales)
+        bias = integer_bias(node, np.broadcast_to(offset, (channels,)), x_scale, w_scales)
         operands.append(ctx.add_const(f"{node.name}_bias_q", bias,
                                       QuantInfo(BIAS_BITS, True, (x_scale * w_scales).tolist(), 0)))
     acc = ctx.accumulate("IntMatMul", operands, {}, node=node, scale=acc_scale, axis=-1)
