@@ -100,7 +100,8 @@ def batch_plan(graph: Graph, arrays: Sequence[np.ndarray]) -> BatchPlan:
     batched, fixed, symbols = [], set(), set()
     for name, array in zip(graph.inputs, arrays):
         declared = graph.values[name].shape
-        cut = not fed_whole(declared, array)
+        # a 0-d array has no sample axis: fed whole, for ``bind_inputs`` to name its rank
+        cut = np.ndim(array) > 0 and not fed_whole(declared, array)
         batched.append(cut)
         if cut and declared:
             (fixed if isinstance(declared[0], int) else symbols).add(declared[0])
