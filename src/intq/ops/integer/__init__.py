@@ -6,7 +6,8 @@ overflow proof uses (``value_range``).
 """
 
 from intq.ops.integer import (add, conv, conversion, layernorm, lut, matmul,  # noqa: F401
-                              mul, reduce_sum, requantize, softmax, sum_pool, zero_insert)
+                              mul, recurrent, reduce_sum, requantize, softmax, sum_pool,
+                              zero_insert)
 from intq.ops.integer.base import IntegerOp
 from intq.ops.integer.layernorm import layernorm_attrs, layernorm_plan
 from intq.ops.integer.ranges import IntRange
