@@ -152,7 +152,7 @@ def lstm_plan(w: np.ndarray, r: np.ndarray, b: np.ndarray | None, x_scale: float
             w_scale = np.maximum(np.abs(mat).max(axis=1), 1e-12) / 127.0
             consts["w" if name == "x" else "r"].append(
                 np.round(mat / w_scale[:, None]).astype(np.int8))
-            consts["b" + name].append(np.round(bias / (in_scale * w_scale)).astype(np.int32))
+            consts["b" + name].append(_int32_bias(bias / (in_scale * w_scale)))
             m, k = dyadic_per_channel(in_scale * w_scale / z_scale)
             attrs.setdefault("m" + name, []).append(m.tolist())
             attrs.setdefault("k" + name, []).append(k.tolist())
@@ -166,3 +166,12 @@ def lstm_plan(w: np.ndarray, r: np.ndarray, b: np.ndarray | None, x_scale: float
     tables = [quantize(1 / (1 + np.exp(-grid)), one, frac + 2, True).astype(np.int32),
               quantize(np.tanh(grid), one, frac + 2, True).astype(np.int32)]
     return [np.stack(consts[n]) for n in ("w", "r", "bx", "bh")] + tables, attrs
+
+
+def _int32_bias(scaled: np.ndarray) -> np.ndarray:
+    """A gate bias on its accumulator grid, refused rather than wrapped if it leaves int32."""
+    q = np.round(scaled)
+    lo, hi = int_range(32, True)
+    if q.min() < lo or q.max() > hi:
+        raise ValueError("an LSTM gate bias does not fit int32 at its accumulator scale")
+    return q.astype(np.int32)

@@ -2,7 +2,7 @@
 
 from intq.quantize.rules import (add, cast, clamp, common_scale,  # noqa: F401
                                  conv, conv_transpose, gather, layernorm, lut, matmul, movement,
-                                 mul, pool, prelu, reduce, shape, softmax)
+                                 mul, pool, prelu, recurrent, reduce, shape, softmax)
 from intq.quantize.rules.registry import lowered_ops, lowers, rule_for
 
 __all__ = ["lowered_ops", "lowers", "rule_for"]
