@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -117,3 +118,32 @@ def test_cell_state_saturates_instead_of_wrapping():
     args[6] = np.full_like(args[6], np.iinfo(np.int32).max)
     yc = op.evaluate({**op.attrs, **attrs}, *args)[2]
     assert yc.max() <= np.iinfo(np.int32).max and yc.min() >= np.iinfo(np.int32).min
+
+
+def proof_inputs(attrs, args, x_bound=127):
+    from intq.ops.integer.ranges import IntRange
+    ranges = [IntRange.of(-x_bound, x_bound)] + [None] * 8
+    consts = [None, *args[1:5], None, None, *args[7:]]
+    return attrs, ranges, consts
+
+
+def test_the_proof_bounds_outputs_by_their_precisions():
+    attrs, args, _ = integer_case(2, 1, 3, 2, "forward", 0, False)
+    full = {**op.attrs, **attrs}
+    y, yh, yc = op.value_range(*proof_inputs(full, args), [None] * 9)
+    assert (y.magnitude(), yc.magnitude()) == (128, 2**31)
+
+
+def test_the_proof_refuses_a_projection_that_could_leave_int64():
+    attrs, args, _ = integer_case(2, 1, 3, 2, "forward", 0, False)
+    full = {**op.attrs, **attrs}
+    with pytest.raises(ValueError, match="x projection"):
+        op.value_range(*proof_inputs(full, args, x_bound=2**40), [None] * 9)
+
+
+def test_the_proof_refuses_a_table_that_does_not_cover_the_gate_grid():
+    attrs, args, _ = integer_case(2, 1, 3, 2, "forward", 0, False)
+    args = list(args)
+    args[7] = args[7][:-1]
+    with pytest.raises(ValueError, match="sigmoid table"):
+        op.value_range(*proof_inputs({**op.attrs, **attrs}, args), [None] * 9)

@@ -26,10 +26,10 @@ import numpy as np
 
 from intq.ir.graph import TensorType
 from intq.ops.base import UNKNOWN, known_rank
-from intq.ops.integer.base import IntegerOp
+from intq.ops.integer.base import IntegerOp, needs_range
 from intq.ops.integer.ranges import IntRange
 from intq.ops.registry import REQUIRED, register
-from intq.quant.dyadic import requantize
+from intq.quant.dyadic import PRODUCT_LIMIT, requantize
 from intq.quant.fixedpoint import int_range, round_half_up_shift, saturate
 
 DIRECTIONS = {"forward": (False,), "reverse": (True,), "bidirectional": (False, True)}
@@ -121,11 +121,39 @@ class IntLSTM(IntegerOp):
     def value_range(self, attrs: dict[str, Any], ranges: Sequence[IntRange | None],
                     consts: Sequence[np.ndarray | None], types: Sequence[TensorType | None]
                     ) -> list[IntRange | None]:
-        """Every output is saturated to its declared precision, so that is the bound."""
+        """Outputs are saturated to their precisions; the proof is that no int64 product of a
+        step can leave ``2^62`` and that the tables cover the gate grid."""
+        z_bits, frac = int(attrs["z_bits"]), int(attrs["frac"])
+        x = needs_range(ranges, 0, "IntLSTM input x").magnitude()
+        h = int_range(int(attrs["h_bits"]), True)[1] + 1
+        for index, what in ((7, "sigmoid table"), (8, "tanh table")):
+            table = consts[index]
+            if table is None or table.size != 1 << z_bits:
+                raise ValueError(f"the IntLSTM {what} must be a constant of 2^z_bits entries")
+            if np.abs(table.astype(np.int64)).max() > 1 << frac:
+                raise ValueError(f"the IntLSTM {what} leaves [-2^frac, 2^frac]")
+        for name, bound, w, b in (("x", x, 1, 3), ("h", h, 2, 4)):
+            _check_projection(attrs, name, bound, consts[w], consts[b], "m" + name)
+        for product, m in ((1 << (frac + 31), 1), (1 << 31, max(attrs["mc"])),
+                           (1 << (2 * frac), max(attrs["my"]))):
+            if product * int(m) > PRODUCT_LIMIT:
+                raise ValueError("an IntLSTM cell product times its multiplier exceeds 2^62; "
+                                 "lower frac")
         h_lo, h_hi = int_range(int(attrs["h_bits"]), True)
         c_lo, c_hi = int_range(32, True)
         return [IntRange.of(h_lo, h_hi), IntRange.of(h_lo, h_hi), IntRange.of(c_lo, c_hi)]
 
+
+def _check_projection(attrs: dict[str, Any], what: str, bound: int, w: np.ndarray | None,
+                      b: np.ndarray | None, m_key: str) -> None:
+    """``(|in|·Σ|w| + |b|) · m <= 2^62`` for every gate row of one matmul."""
+    if w is None or b is None:
+        raise ValueError(f"IntLSTM weights and bias of the {what} projection must be constants")
+    acc = (bound * np.abs(w.astype(object)).sum(axis=-1) + np.abs(b.astype(object)))
+    worst = max(int(a) * int(m) for a_row, m_row in zip(acc, attrs[m_key])
+                for a, m in zip(a_row, m_row))
+    if worst > PRODUCT_LIMIT:
+        raise ValueError(f"the IntLSTM {what} projection times its multiplier can exceed 2^62")
 
 def lstm_plan(w: np.ndarray, r: np.ndarray, b: np.ndarray | None, x_scale: float,
               direction: str = "forward", z_bits: int = 12, z_range: float = 8.0,
