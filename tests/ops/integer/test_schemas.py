@@ -29,7 +29,8 @@ SCALAR_CASES = {
 def test_all_documented_op_types_are_registered():
     assert INTEGER_OPS == sorted(["Quantize", "Dequantize", "IntConv", "IntMatMul", "Requantize",
                                   "IntAdd", "IntMul", "IntSumPool", "IntReduceSum", "IntLUT",
-                                  "IntSoftmax", "IntLayerNorm", "IntZeroInsert"])
+                                  "IntSoftmax", "IntLayerNorm", "IntZeroInsert",
+                                  "IntLSTM"])
 
 
 @pytest.mark.parametrize("op_type", INTEGER_OPS)
