@@ -40,3 +40,12 @@ def test_int_lstm_export_is_bit_identical(direction, states):
     got = ort_run(model, dict(zip(names, feeds)))
     for a, b in zip(got, want):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def test_silero_vad_lstm_export_is_bit_identical():
+    from tests.quantize.rules.test_recurrent import silero_lstm
+
+    g, feats = silero_lstm()
+    model = quantize(g, feats[:4])
+    for a, b in zip(ort_run(model, {"x": feats[4:]}), model.run(feats[4:])):
+        assert a.tobytes() == b.tobytes()
