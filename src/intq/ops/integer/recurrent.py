@@ -29,8 +29,10 @@ from intq.ops.base import UNKNOWN, known_rank
 from intq.ops.integer.base import IntegerOp, needs_range
 from intq.ops.integer.ranges import IntRange
 from intq.ops.registry import REQUIRED, register
-from intq.quant.dyadic import PRODUCT_LIMIT, requantize
+from intq.quant.dyadic import (PRODUCT_LIMIT, dyadic_from_real, dyadic_per_channel,
+                               requantize)
 from intq.quant.fixedpoint import int_range, round_half_up_shift, saturate
+from intq.quant.qparams import quantize
 
 DIRECTIONS = {"forward": (False,), "reverse": (True,), "bidirectional": (False, True)}
 
@@ -164,9 +166,6 @@ def lstm_plan(w: np.ndarray, r: np.ndarray, b: np.ndarray | None, x_scale: float
     sigmoid and tanh are within 4e-4 of their limits), the cell state is at ``2^-frac`` and
     the hidden state in ``(-1, 1)`` sits on ``1/(2^(h_bits-1) - 1)``, all data-independent.
     """
-    from intq.quant.dyadic import dyadic_from_real, dyadic_per_channel
-    from intq.quant.qparams import quantize
-
     dirs, rows = w.shape[0], w.shape[1]
     b = np.zeros((dirs, 2 * rows)) if b is None else np.asarray(b, np.float64)
     z_scale = z_range / int_range(z_bits, True)[1]
