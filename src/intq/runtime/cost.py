@@ -348,6 +348,9 @@ def _gemm(site: Site) -> Work:
                 site.out_size() if site.has(2) else 0)
 
 
+LSTM_GATE_OPS, LSTM_UNIT_OPS = 17, 20
+
+
 @_rule("LSTM", "GRU", "RNN")
 def _recurrent(site: Site) -> Work:
     """Per step, direction and sample: gates · H · (I + H) MACs; each gate element 3 more ops
@@ -467,6 +470,20 @@ def _int_l2_normalize(site: Site) -> Work:
     row: the shift and ``i_sqrt`` (bit length, six Newton steps of divide, add, shift)."""
     rows = site.out_size() // site.shape(0)[site.attrs["axis"]]
     return Work(ops=11 * site.out_size() + 20 * rows, width=INT64)
+
+
+@_rule("IntLSTM")
+def _int_lstm(site: Site) -> Work:
+    """Float LSTM's MACs (I + H per gate row); per gate row 17 int64 ops (two bias adds, two
+    requantizations, join, clamp, table index and load), per hidden unit 20 (cell products,
+    rounding and clamp, requantization to the table grid, tanh load, output product and its
+    requantization)."""
+    x, w = site.shape(0), site.shape(1)
+    steps = x[0] * x[1]
+    dirs, gate_rows, inputs = w
+    hidden = gate_rows // 4
+    return Work(steps * dirs * gate_rows * (inputs + hidden), site.bits(0) * 8,
+                steps * dirs * (LSTM_GATE_OPS * gate_rows + LSTM_UNIT_OPS * hidden), INT64)
 
 
 @_rule("Quantize")

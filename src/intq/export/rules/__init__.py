@@ -2,4 +2,5 @@
 
 from intq.export.rules import (boundary, cumsum, divide, elementwise, groupnorm,  # noqa: F401
                                layernorm, linear, logsoftmax, lut, onnx_island, passthrough,
-                               pooling, reduce, requantize, resize, softmax, zero_insert)
+                               pooling, recurrent, reduce, requantize, resize, softmax,
+                               zero_insert)

@@ -3,7 +3,7 @@
 from intq.quantize.rules import (add, cast, clamp, common_scale,  # noqa: F401
                                  conv, conv_transpose, cumsum, divide, einsum, gather,
                                  groupnorm, layernorm, logsoftmax, lut, matmul, movement, mul,
-                                 pool, prelu, reduce, resize, select, shape, softmax)
+                                 pool, prelu, recurrent, reduce, resize, select, shape, softmax)
 from intq.quantize.rules.registry import lowered_ops, lowers, rule_for
 
 __all__ = ["lowered_ops", "lowers", "rule_for"]
