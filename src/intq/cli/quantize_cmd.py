@@ -115,10 +115,10 @@ def check_calibration(path: Path) -> None:
 def summary(report: dict[str, Any], out_dir: Any) -> str:
     """What the run produced and how it scores, for the terminal."""
     files = report["files"]
-    written = [files["model"], *files["report"], *files.get("plots", {}).values()]
+    others = [*files["report"], *files.get("plots", {}).values()]
     if "onnx" in files:
-        written.append(files["onnx"])
-    lines = [f"wrote {', '.join(written)} to {out_dir}"]
+        others.append(files["onnx"])
+    lines = [f"wrote {Path(out_dir) / files['model']}; {', '.join(others)} in {out_dir}"]
     if "plots_missing" in files:
         lines.append(files["plots_missing"])
     if report["metrics"]:
