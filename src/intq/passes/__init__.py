@@ -13,6 +13,7 @@ from intq.passes.fold_constants import fold_constants
 from intq.passes.fuse_gelu import fuse_gelu
 from intq.passes.fuse_l2_norm import fuse_l2_norm
 from intq.passes.fuse_layernorm import fuse_layernorm
+from intq.passes.fuse_softmax import fuse_softmax
 from intq.passes.fuse_transposes import fuse_transposes
 from intq.passes.gemm_to_matmul import gemm_to_matmul
 from intq.passes.interface import rename_io, set_outputs
@@ -26,7 +27,7 @@ from intq.passes.sub_div_to_add_mul import sub_div_to_add_mul
 __all__ = [
     "DEFAULT_PREPARE", "PassOptionError", "attach_input_shapes", "canonicalize", "clamp_to_clip",
     "eliminate_dead_code", "fold_batchnorm", "fold_constants", "fuse_gelu", "fuse_l2_norm",
-    "fuse_layernorm", "fuse_transposes", "gemm_to_matmul", "get_pass", "isolate_softmax_masks",
-    "mean_to_sum", "prepare", "register_pass", "registered_passes", "remove_identity", "rename_io", "run_passes",
-    "set_outputs", "sub_div_to_add_mul",
+    "fuse_layernorm", "fuse_softmax", "fuse_transposes", "gemm_to_matmul", "get_pass",
+    "isolate_softmax_masks", "mean_to_sum", "prepare", "register_pass", "registered_passes",
+    "remove_identity", "rename_io", "run_passes", "set_outputs", "sub_div_to_add_mul",
 ]

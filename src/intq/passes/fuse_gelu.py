@@ -2,8 +2,9 @@
 
 Matched: ``x · 0.5 · (1 + erf(x / √2))`` (``approximate="none"``) and
 ``x · 0.5 · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))`` (``approximate="tanh"``), with
-``/√2`` as Div or as Mul by 1/√2, ``x³`` as Pow or two Muls, operands in either order and the
-three outer factors multiplied in any grouping. A constant that differs (beyond float32
+``/√2`` as Div or as Mul by 1/√2, ``0.044715 · x³`` as any product of Muls and Pows (the
+constant at any place), operands in either order and the three outer factors multiplied in any
+grouping. A constant that differs (beyond float32
 rounding) from these leaves the pattern alone.
 """
 
@@ -13,7 +14,7 @@ import math
 
 from intq.ir.graph import Graph, Node
 from intq.passes.editing import new_node, remove_nodes, rewrite_each
-from intq.passes.matching import Uses, is_scalar, other_input
+from intq.passes.matching import Uses, is_scalar, monomial, other_input
 from intq.passes.registry import register_pass
 
 _SQRT2 = math.sqrt(2.0)
@@ -70,12 +71,9 @@ def _tanh_head(graph: Graph, uses: Uses, tanh: Node) -> tuple[str, list[Node]] |
     if add is None or not uses.private(inner_sum, outer_node):
         return None
     for x, cubic_term in (add.inputs, add.inputs[::-1]):
-        scaled = _scaled_by(graph, uses, cubic_term, add, _CUBIC)
-        if scaled is None:
-            continue
-        cube = _cube_of(graph, uses, scaled[0], scaled[1], x)
-        if cube is not None:
-            return x, [*cube, scaled[1], add, outer_node]
+        c, powers, cube = monomial(graph, uses, cubic_term, add)
+        if powers == {x: 3} and math.isclose(c, _CUBIC, rel_tol=1e-6):
+            return x, [*cube, add, outer_node]
     return None
 
 
@@ -88,22 +86,6 @@ def _scaled_by(graph: Graph, uses: Uses, value: str, user: Node, factor: float
     for v, c in (mul.inputs, mul.inputs[::-1]):
         if is_scalar(graph, c, factor) and v not in graph.constants:
             return v, mul
-    return None
-
-
-def _cube_of(graph: Graph, uses: Uses, value: str, user: Node, x: str) -> list[Node] | None:
-    """Nodes computing ``x³`` as ``Pow(x, 3)``, ``x · (x · x)`` or ``(x · x) · x``."""
-    node = uses.producer.get(value)
-    if node is None or not uses.private(value, user):
-        return None
-    if node.op == "Pow" and node.inputs[0] == x and is_scalar(graph, node.inputs[1], 3.0):
-        return [node]
-    if node.op != "Mul" or x not in node.inputs:
-        return None
-    square = other_input(node, x)
-    inner = uses.made_by(square, "Mul") if square else None
-    if inner is not None and inner.inputs == [x, x] and uses.private(square, node):
-        return [inner, node]
     return None
 
 
