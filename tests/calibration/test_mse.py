@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from intq.calibration import MseObserver, qmax
-from intq.calibration.mse import squared_error_integral
+from intq.calibration.mse import mse_threshold_bins, squared_error_integral
 
 from .calibration_data import assert_sane_threshold, batch_lists
 
@@ -71,3 +71,32 @@ def test_threshold_is_positive_and_at_most_the_max(batches):
     for batch in batches:
         observer.observe(batch)
     assert_sane_threshold(observer.threshold(), observer.max_abs)
+
+
+def full_search(counts: np.ndarray, top: float, grid_max: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate of ``mse_threshold_bins`` scored straight from the error integral."""
+    used = int(np.flatnonzero(counts)[-1]) + 1
+    hist = counts[:used].astype(np.float64)
+    edges = np.arange(used + 1, dtype=np.float64)
+    candidates = np.append(np.arange(1, np.ceil(top), dtype=np.float64), top)
+    integral = squared_error_integral(edges, candidates[:, None], grid_max)
+    return candidates, (np.diff(integral, axis=1) * hist).sum(axis=1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([3, 40, 700, 2048]),
+       st.sampled_from(["t", "normal", "uniform", "outlier"]),
+       st.sampled_from([1, 7, 127, 255, 32767]))
+def test_bounded_search_finds_the_full_searchs_threshold(seed, bins, kind, grid_max):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(5, 50_000))
+    x = {"t": lambda: np.abs(rng.standard_t(3, n)), "normal": lambda: np.abs(rng.normal(size=n)),
+         "uniform": lambda: rng.uniform(0, 1, n),
+         "outlier": lambda: np.append(np.abs(rng.normal(size=n)), 40.0)}[kind]()
+    x = x / x.max() * (bins - 0.5) * rng.uniform(0.3, 1.0)
+    counts = np.bincount(x.astype(int), minlength=2048)
+    top = float(x.max())
+    found = mse_threshold_bins(counts, top, grid_max)
+    candidates, errors = full_search(counts, top, grid_max)
+    assert found in candidates
+    assert errors[candidates == found][0] <= errors.min() * (1 + 1e-9)

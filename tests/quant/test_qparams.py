@@ -9,6 +9,7 @@ from onnx import TensorProto, helper
 
 from intq.quant.fixedpoint import int_range, storage_dtype
 from intq.quant.qparams import (
+    MSE_CANDIDATES,
     dequantize,
     quantize,
     bias_fitting_scales,
@@ -137,10 +138,14 @@ def test_mse_clipping_never_loses_to_max_and_picks_the_best_candidate(w, bits):
     assert np.abs(q.astype(np.int64)).max() <= hi
     for c in np.flatnonzero(np.abs(w).max(axis=1) > 0):
         top = np.abs(w[c]).max() / hi
-        for fraction in (0.2, 0.5, 0.75, 0.9, 1.0):
+        best, best_error = None, np.inf          # the full search, largest fraction first
+        for fraction in MSE_CANDIDATES[::-1]:
             s = top * fraction
             candidate = ((w[c] - np.clip(np.rint(w[c] / s), lo, hi) * s) ** 2).sum()
             assert error[c] <= candidate + 1e-12
+            if candidate < best_error:
+                best, best_error = s, candidate
+        assert scales[c] == best
 
 
 def test_mse_clipping_clips_an_outlier_at_four_bits():

@@ -25,7 +25,7 @@ FLOAT_RTOL = 1e-4
 # Fidelity to float with defaults on the evaluation set (measured 2026-12-07, minus a margin):
 # efficientnet_lite0 0.875, ocr_det 0.81, ocr_rec 0.89, ocr_cls 1.0, silero_vad 0.74,
 # silero_vad_frame 0.73, magika 1.0 (integer-only since its layer norms and softmax fuse),
-# minilm 0.994; captcha_crnn 0.99 (benchmark only).
+# minilm 0.994, captcha_crnn 0.99.
 FIDELITY = {"efficientnet_lite0": 0.8, "ocr_det": 0.75, "ocr_rec": 0.83, "ocr_cls": 0.95,
             "silero_vad": 0.68, "silero_vad_frame": 0.68, "magika": 0.9, "minilm": 0.98,
             "captcha_crnn": 0.9}
@@ -38,11 +38,6 @@ KNOWN = {
     ("silero_vad", "export"): "IntLSTM export unrolls the recurrence: it needs a static "
                               "sequence length, and the model's is symbolic",
 }
-# Quantizing these with defaults takes minutes even on a few samples: skipped until it is
-# fast (issue 13, item 4); the benchmark measures them.
-SLOW = {"captcha_crnn": "quantizing with defaults takes ~4 min on 8 captchas (issue 13, item 4)"}
-
-
 def at(stage: str) -> list:
     """Every corpus model as a parameter, marked xfail where ``stage`` fails today."""
     params = []
@@ -50,8 +45,6 @@ def at(stage: str) -> list:
         marks = []
         if (name, stage) in KNOWN:
             marks.append(pytest.mark.xfail(strict=True, reason=KNOWN[name, stage]))
-        if name in SLOW and stage != "float":
-            marks.append(pytest.mark.skip(reason=SLOW[name]))
         params.append(pytest.param(name, marks=marks))
     return params
 

@@ -24,8 +24,8 @@ import numpy as np
 
 from intq.ir.graph import Graph, Node, is_static
 from intq.passes.editing import constant_like, new_node, remove_nodes, rewrite_each
-from intq.passes.matching import (Uses, closed, const, mean_of, other_input, rank, scalar, square_of,
-                                  through_broadcast)
+from intq.passes.matching import (Uses, closed, const, mean_of, other_input, rank, scalar,
+                                  square_of, through_broadcast)
 from intq.passes.registry import register_pass
 
 

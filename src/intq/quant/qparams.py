@@ -91,19 +91,61 @@ def quantize_weight_per_channel(w: np.ndarray, bits: int = 8, axis: int = 0,
 
 
 def _mse_scales(rows: np.ndarray, max_scales: np.ndarray, bits: int) -> np.ndarray:
-    """Per row, the scale among ``MSE_CANDIDATES * max_scale`` with the least squared error."""
+    """Per row, the scale among ``MSE_CANDIDATES * max_scale`` with the least squared error
+    (ties to the larger scale).
+
+    Branch and bound, with the same result as scoring every candidate of every row: a coarse
+    subset of candidates is scored first; a candidate whose clipping error alone (the values
+    beyond its threshold, from sorted magnitudes and their suffix sums) exceeds the row's best
+    error cannot win, so only the others are scored, row by row as a full search scores
+    them."""
     hi = int_range(bits, True)[1]
-    lo = -hi
-    best = max_scales.copy()
-    best_error = np.full(rows.shape[0], np.inf)
-    for fraction in MSE_CANDIDATES[::-1]:
-        s = max_scales * fraction
-        safe = np.where(s > 0, s, 1.0)[:, None]
-        error = ((rows - np.clip(np.rint(rows / safe), lo, hi) * safe) ** 2).sum(axis=1)
-        better = error < best_error
-        best = np.where(better, s, best)
-        best_error = np.where(better, error, best_error)
-    return best
+    fractions = MSE_CANDIDATES[::-1]
+    errors = np.full((rows.shape[0], fractions.size), np.inf)
+    coarse = np.zeros(fractions.size, bool)
+    coarse[::_MSE_COARSE] = True
+    for j in np.flatnonzero(coarse):
+        errors[:, j] = _row_errors(rows, max_scales * fractions[j], hi)
+    bound = errors.min(axis=1)
+    clipping = _clipping_errors(rows, max_scales * hi, fractions)
+    for j in np.flatnonzero(~coarse):
+        hopeful = np.flatnonzero(clipping[:, j] <= bound * (1 + 1e-9))
+        if hopeful.size:
+            errors[hopeful, j] = _row_errors(rows[hopeful], max_scales[hopeful] * fractions[j],
+                                             hi)
+    best = np.argmin(errors, axis=1)   # the first minimum: the largest fraction
+    return max_scales * fractions[best]
+
+
+_MSE_COARSE = 8
+"""Stride of the bounding pass over ``MSE_CANDIDATES``."""
+
+
+def _row_errors(rows: np.ndarray, scales: np.ndarray, hi: int) -> np.ndarray:
+    safe = np.where(scales > 0, scales, 1.0)[:, None]
+    return ((rows - np.clip(np.rint(rows / safe), -hi, hi) * safe) ** 2).sum(axis=1)
+
+
+def _clipping_errors(rows: np.ndarray, maxabs: np.ndarray, fractions: np.ndarray
+                     ) -> np.ndarray:
+    """``[row, j]``: the sum of ``(|w| - T)^2`` over the row's values beyond ``T =
+    fractions[j] * maxabs[row]``, a lower bound of the row's squared error at that threshold
+    (a value at the edge may be counted on either side; it adds about nothing there)."""
+    count, n = rows.shape
+    a = np.sort(np.abs(rows), axis=1)
+    relative = a / np.where(maxabs > 0, maxabs, 1.0)[:, None]
+    offsets = (max(float(relative.max(initial=0.0)), float(fractions.max())) + 1.0) \
+        * np.arange(count)
+    flat = (relative + offsets[:, None]).ravel()
+    below = np.searchsorted(flat, fractions[None, :] + offsets[:, None], side="right")
+    below -= (n * np.arange(count))[:, None]
+    s1 = np.concatenate([np.cumsum(a[:, ::-1], axis=1)[:, ::-1], np.zeros((count, 1))], axis=1)
+    s2 = np.concatenate([np.cumsum((a * a)[:, ::-1], axis=1)[:, ::-1], np.zeros((count, 1))],
+                        axis=1)
+    r = np.arange(count)[:, None]
+    t = fractions[None, :] * maxabs[:, None]
+    beyond = n - below
+    return np.maximum(s2[r, below] - 2 * t * s1[r, below] + t * t * beyond, 0.0)
 
 
 def quantize_bias(bias: np.ndarray, x_scale: float, w_scales: float | np.ndarray) -> np.ndarray:

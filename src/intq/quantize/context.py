@@ -25,7 +25,7 @@ from intq.passes.matching import Uses
 from intq.quant.fixedpoint import int_range
 from intq.quantize.config import QuantConfig
 from intq.quantize.errors import QuantizeError, UnboundedError
-from intq.quantize.scales import (activation_quant, constant_quant, quantize_to,
+from intq.quantize.scales import (activation_quant, constant_quant, quantize_to, quantize_weight,
                                   requant_multipliers)
 
 
@@ -49,6 +49,7 @@ class Lowering:
         """Nodes of ``out`` that compute in float, with the reason (restore, split, no rule)."""
         self.bias_adjustments: dict[str, dict] = {}
         """Weight scales raised so a bias fits int32, by ``node:channel`` (``fit_bias``)."""
+        self._weights: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     # ---- questions about the source graph ----------------------------------------------------
     def is_float(self, name: str) -> bool:
@@ -56,6 +57,18 @@ class Lowering:
 
     def constant(self, name: str) -> np.ndarray | None:
         return self.src.constants.get(name) if name else None
+
+    def weight(self, name: str, array: np.ndarray, bits: int, axis: int, per_channel: bool
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """``scales.quantize_weight`` of the constant ``name`` (``array``, its value or a form
+        derived from it alone), once per setting: an unrolled recurrence reads one weight at
+        every step, and its clipping search costs as much each time."""
+        key = (name, array.shape, bits, axis, per_channel, self.config.weight_clipping)
+        if key not in self._weights:
+            self._weights[key] = quantize_weight(array, bits, axis, per_channel,
+                                                 self.config.weight_clipping)
+        q, scales = self._weights[key]
+        return q.copy(), scales.copy()
 
     def producer(self, name: str) -> Node | None:
         return self.uses.producer.get(name)

@@ -11,7 +11,7 @@ from intq.quantize.context import Lowering
 from intq.quantize.rules.epilogue import (finish_epilogue, fit_bias, integer_bias,
                                           plan_epilogue)
 from intq.quantize.rules.registry import lowers
-from intq.quantize.scales import quantize_weight
+
 
 CONV_ATTRS = ("kernel_shape", "strides", "dilations", "pads", "group")
 
@@ -28,8 +28,7 @@ def lower_conv(ctx: Lowering, node: Node) -> bool:
     xq = ctx.integer(x)
     x_scale = ctx.quant(xq).scale
     bits = ctx.config.weight_bits_for(node.name)
-    wq, w_scales = quantize_weight(w, bits, 0, ctx.config.per_channel_weights,
-                                   ctx.config.weight_clipping)
+    wq, w_scales = ctx.weight(w_name, w, bits, 0, ctx.config.per_channel_weights)
     bias = (np.zeros(channels) if b is None else b.astype(np.float64).reshape(-1)) + epi.offset
     wq, w_scales = fit_bias(ctx, node, w, wq, w_scales, bias, x_scale, 0,
                             ctx.config.per_channel_weights)

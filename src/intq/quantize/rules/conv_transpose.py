@@ -19,7 +19,6 @@ from intq.quantize.context import Lowering
 from intq.quantize.rules.epilogue import (finish_epilogue, fit_bias, integer_bias,
                                           plan_epilogue)
 from intq.quantize.rules.registry import lowers
-from intq.quantize.scales import quantize_weight
 
 
 def direct_kernel(w: np.ndarray, groups: int) -> np.ndarray:
@@ -70,8 +69,8 @@ def lower_conv_transpose(ctx: Lowering, node: Node) -> bool:
     xq = ctx.integer(x)
     x_scale = ctx.quant(xq).scale
     bits = ctx.config.weight_bits_for(node.name)
-    wq, w_scales = quantize_weight(kernel, bits, 0, ctx.config.per_channel_weights,
-                                   ctx.config.weight_clipping)
+    wq, w_scales = ctx.weight(f"{w_name}:direct:{groups}", kernel, bits, 0,
+                              ctx.config.per_channel_weights)
     bias = (np.zeros(channels) if b is None else b.astype(np.float64).reshape(-1)) + epi.offset
     wq, w_scales = fit_bias(ctx, node, kernel, wq, w_scales, bias, x_scale, 0,
                             ctx.config.per_channel_weights)

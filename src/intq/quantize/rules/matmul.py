@@ -13,7 +13,6 @@ from intq.quantize.context import Lowering
 from intq.quantize.rules.epilogue import (finish_epilogue, fit_bias, integer_bias,
                                           plan_epilogue)
 from intq.quantize.rules.registry import lowers
-from intq.quantize.scales import quantize_weight
 
 
 @lowers("MatMul")
@@ -33,7 +32,7 @@ def lower_matmul(ctx: Lowering, node: Node) -> bool:
     if wb is not None:
         x = ctx.integer(a)
         per_channel = ctx.config.per_channel_weights
-        wq, w_scales = quantize_weight(wb, bits, -1, per_channel, ctx.config.weight_clipping)
+        wq, w_scales = ctx.weight(b, wb, bits, -1, per_channel)
         if offset is not None:
             wq, w_scales = fit_bias(ctx, node, wb, wq, w_scales, offset, ctx.quant(x).scale,
                                     -1, per_channel)
@@ -41,8 +40,7 @@ def lower_matmul(ctx: Lowering, node: Node) -> bool:
                                                              wb.ndim - 1))]
     elif wa is not None:
         x = ctx.integer(b)
-        wq, w_scales = quantize_weight(wa, bits, -1, per_channel=False,
-                                       clipping=ctx.config.weight_clipping)
+        wq, w_scales = ctx.weight(a, wa, bits, -1, per_channel=False)
         w_scales = w_scales[:1]
         if offset is not None:
             wq, w_scales = fit_bias(ctx, node, wa, wq, w_scales, offset, ctx.quant(x).scale,
