@@ -52,18 +52,35 @@ def conv(x: np.ndarray, w: np.ndarray, attrs: dict[str, Any]) -> np.ndarray:
 
 def _depthwise(view: np.ndarray, w: np.ndarray, out: Sequence[int], kernel: Sequence[int]
                ) -> np.ndarray:
+    """One multiply-add per kernel tap over a block of channels small enough to stay in cache
+    while every tap passes over it (whole tensors would stream from memory once per tap)."""
     n, groups = view.shape[:2]
     mg = w.shape[1]
     rank = len(kernel)
-    acc = np.zeros((n, groups, mg, *out), dtype=np.result_type(view, w))
-    product = np.empty_like(acc)
-    weights = w.reshape(groups, mg, -1)
-    for tap, offset in enumerate(np.ndindex(*kernel)):
-        inputs = view[(slice(None), slice(None), 0, *([slice(None)] * rank), *offset)]
-        np.multiply(inputs[:, :, None], weights[:, :, tap].reshape(groups, mg, *([1] * rank)),
-                    out=product)
-        acc += product
+    dtype = np.result_type(view, w)
+    acc = np.empty((n, groups, mg, *out), dtype=dtype)
+    weights = w.reshape(groups, mg, -1).astype(dtype, copy=False)
+    plane = mg * math.prod(out)
+    block = max(1, _DEPTHWISE_BLOCK // max(plane, 1))
+    shape = (1, 1, mg, *([1] * rank))
+    for i in range(n):
+        for start in range(0, groups, block):
+            g = slice(start, start + block)
+            target = acc[i, g]
+            product = np.empty_like(target)
+            for tap, offset in enumerate(np.ndindex(*kernel)):
+                inputs = view[(i, g, 0, *([slice(None)] * rank), *offset)][:, None]
+                tap_weights = weights[g, :, tap].reshape(-1, *shape[2:])
+                if tap == 0:
+                    np.multiply(inputs, tap_weights, out=target)
+                else:
+                    np.multiply(inputs, tap_weights, out=product)
+                    target += product
     return acc.reshape(n, groups * mg, *out)
+
+
+_DEPTHWISE_BLOCK = 1 << 16
+"""Output elements per channel block of ``_depthwise`` (256 KiB of float32)."""
 
 
 def conv_transpose(x: np.ndarray, w: np.ndarray, attrs: dict[str, Any]) -> np.ndarray:
