@@ -32,9 +32,6 @@ FIDELITY = {"efficientnet_lite0": 0.8, "ocr_det": 0.75, "ocr_rec": 0.83, "ocr_cl
 # Today's failures, by model and test (issue 12: a fixed one turns the strict mark into a
 # failure, so remove the mark with the fix).
 KNOWN = {
-    ("minilm", "export"): "IntSoftmax cannot be exported with a symbolic sequence length (an "
-                          "exact int64 sum of an unknown number of values)",
-    ("ocr_rec", "export"): "IntSoftmax with a symbolic row length is not exported",
     ("silero_vad", "export"): "IntLSTM export unrolls the recurrence: it needs a static "
                               "sequence length, and the model's is symbolic",
 }

@@ -114,23 +114,32 @@ def reduce_max(b: OnnxBuilder, x: str, axes: list[int], bound: int) -> str:
 def reduce_sum(b: OnnxBuilder, x: str, axes: list[int] | None, keepdims: int, count: int | None,
                bound: int) -> str:
     """Exact ReduceSum of int32/int64 ``x`` (``axes=None``: all) with ``|x| <= bound`` over
-    ``count`` values per sum (``None``: unknown). ONNX Runtime's int64 ReduceSum is exact while
-    every partial sum stays below 2^53; beyond that each value is split into 32-bit halves,
-    ``x = hi * 2^32 + lo`` with ``0 <= lo < 2^32``, whose sums stay below 2^53 for fewer than
-    2^21 values, and recombined in int64."""
+    ``count`` values per sum (``None``: unknown, a symbolic axis). ONNX Runtime's int64
+    ReduceSum is exact while every partial sum stays below 2^53; beyond that each value is
+    split into 32-bit halves, ``x = hi * 2^32 + lo`` with ``0 <= lo < 2^32``, whose sums stay
+    below 2^53 for fewer than 2^21 values, and recombined in int64.
+
+    An unknown count gets the form exact for the longest sums: the plain sum when ``bound <
+    2^32`` (exact up to ``2^53 / bound`` values, at least 2^21), else the halves (up to 2^21
+    values); ``REDUCE_SUM_LIMIT`` documents the smallest such length (docs/EXPORT.md)."""
     def plain(t: str) -> str:
         inputs = [t] if axes is None else [t, b.const(axes, "int64", "axes")]
         return b.op("ReduceSum", inputs, keepdims=keepdims, hint="sum")
 
-    if b.dtype(x) == "int32" or (count is not None and count * bound < 1 << 53):
+    if b.dtype(x) == "int32" or (count is not None and count * bound < 1 << 53) or (
+            count is None and bound < 1 << 32):
         return plain(x)
-    if count is None or count >= 1 << 21:
-        raise b.unsupported(f"an exact int64 sum of {count or 'an unknown number of'} values "
-                            "beyond 2^53 is not written")
+    if count is not None and count >= REDUCE_SUM_LIMIT:
+        raise b.unsupported(f"an exact int64 sum of {count} values beyond 2^53 is not written")
     half = b.const(1 << 32, "int64", "two_32")
     lo = b.op("Mod", [x, half], hint="lo", fmod=0)
     hi = b.op("Div", [b.op("Sub", [x, lo]), half], hint="hi")
     return b.op("Add", [b.op("Mul", [plain(hi), half]), plain(lo)], hint="sum")
+
+
+REDUCE_SUM_LIMIT = 1 << 21
+"""Values per int64 sum up to which every exported ReduceSum is exact in ONNX Runtime, even
+over an axis whose length the export does not know."""
 
 
 def bit_length(b: OnnxBuilder, x: str) -> str:
