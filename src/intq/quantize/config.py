@@ -104,6 +104,9 @@ class QuantConfig:
     without, its outputs are the raw integers. ``weight_clipping`` picks each weight channel's
     threshold: ``"mse"`` (default) the one with the least squared error, ``"max"`` its max |w|.
     ``auto_precision`` widens the activations that int8 would ruin (``AutoPrecisionConfig``).
+    ``max_symbolic_length`` is the most values a sum over a symbolic dimension (attention's
+    probabilities times values over the sequence length, a mean pool over it) is proven for;
+    a longer one is refused when run, naming the node (``docs/INTEGER_SEMANTICS.md``).
     """
 
     weight_bits: int = 8
@@ -118,9 +121,11 @@ class QuantConfig:
     split: tuple[str, ...] = ()
     input_shapes: Mapping[str, tuple[int | str, ...]] = field(default_factory=dict)
     output_dequantize: bool = True
+    max_symbolic_length: int = 65536
 
     def __post_init__(self) -> None:
         _check_int("weight_bits", self.weight_bits, *WEIGHT_BITS)
+        _check_int("max_symbolic_length", self.max_symbolic_length, 1, 1 << 40)
         _check_int("act_bits", self.act_bits, *ACT_BITS)
         for name in ("per_channel_weights", "output_dequantize"):
             if not isinstance(getattr(self, name), bool):

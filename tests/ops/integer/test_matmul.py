@@ -70,3 +70,24 @@ def test_infer_gives_the_accumulator_dtype_and_broadcast_shape():
     t = op.infer({"acc_bits": 64}, [TensorType((8,), "uint8"), TensorType((8, 3), "int8")],
                  [None] * 2)
     assert t == [TensorType((3,), "int64")]
+
+
+def test_symbolic_inner_dimension_is_bounded_by_max_length_and_checked_when_run():
+    from intq.ops.integer.ranges import IntRange
+    from intq.ops.registry import normalize_attrs
+
+    types = [TensorType(("N", 4, "T"), "uint8"), TensorType(("N", "T", 8), "int8"), None]
+    ranges = [IntRange.of(0, 255), IntRange.of(-128, 127)]
+    with pytest.raises(ValueError, match="static inner dimension"):
+        op.value_range(normalize_attrs("IntMatMul", {}), ranges, [None, None], types)
+    attrs = normalize_attrs("IntMatMul", {"max_length": 100})
+    (acc,) = op.value_range(attrs, ranges, [None, None], types)
+    assert (acc.low, acc.high) == (-128 * 255 * 100, 127 * 255 * 100)
+    rng = np.random.default_rng(1)
+    p = rng.integers(0, 256, (1, 4, 100), np.uint8)
+    v = rng.integers(-128, 128, (1, 100, 8), np.int8)
+    want = np.matmul(p.astype(np.int64), v.astype(np.int64)).tolist()
+    for run in (op.evaluate, op.evaluate_fast):
+        assert run(attrs, p, v)[0].tolist() == want
+        with pytest.raises(ValueError, match="101 values, more than the 100"):
+            run(attrs, np.zeros((1, 4, 101), np.uint8), np.zeros((1, 101, 8), np.int8))

@@ -32,3 +32,22 @@ def test_global_sum_keeps_spatial_unit_axes_and_infers_int32():
     assert y.dtype == np.int32 and y.shape == (2, 3, 1, 1) and (y == -2048).all()
     assert op.infer(attrs, [TensorType(("N", 3, 4, 4), "int8"), TensorType((2,), "int64")],
                     [None, axes]) == [TensorType(("N", 3, 1, 1), "int32")]
+
+
+def test_sum_over_a_symbolic_axis_is_bounded_by_max_length_and_checked_when_run():
+    import pytest
+
+    from intq.ops.integer.ranges import IntRange
+
+    axes = np.array([1], dtype=np.int64)
+    types = [TensorType(("N", "T", 6), "int8"), TensorType((1,), "int64")]
+    with pytest.raises(ValueError, match="must be static"):
+        op.value_range(normalize_attrs("IntReduceSum", {}), [IntRange.of(-128, 127), None],
+                       [None, axes], types)
+    attrs = normalize_attrs("IntReduceSum", {"max_length": 50, "acc_bits": 32})
+    (acc,) = op.value_range(attrs, [IntRange.of(-128, 127), None], [None, axes], types)
+    assert (acc.low, acc.high) == (-128 * 50, 127 * 50)
+    x = np.full((2, 50, 6), -128, np.int8)
+    assert (op.evaluate(attrs, x, axes)[0] == -6400).all()
+    with pytest.raises(ValueError, match="51 values, more than the 50"):
+        op.evaluate(attrs, np.zeros((2, 51, 6), np.int8), axes)

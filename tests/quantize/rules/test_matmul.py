@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from intq.ir.graph import Graph
 
@@ -43,14 +44,17 @@ def test_constant_left_operand_is_quantized_per_tensor():
     assert_close(model, g, data, steps=3)
 
 
-def test_product_over_a_dynamic_length_cannot_be_bounded_and_stays_float():
+def test_product_over_a_dynamic_length_is_bounded_for_max_symbolic_length():
     g = Graph()
     p = g.add_input("p", "float32", ("N", 4, "T"))
     v = g.add_input("v", "float32", ("N", "T", 4))
     finish(g, op(g, "Relu", [op(g, "MatMul", [p, v])]))
     data = (normal(8, 4, 6, seed=1), normal(8, 6, 4, seed=2))
-    model = quantize(g, data)
-    reasons = model.graph.meta["quantization"]["float_nodes"]
-    assert list(reasons) == ["matmul"] and "cannot be bounded" in reasons["matmul"]
-    assert integer_ops(model) == ["MatMul", "Relu"]
+    model = quantize(g, data, max_symbolic_length=32)
+    assert model.graph.meta["quantization"]["float_nodes"] == {}
+    (matmul,) = [n for n in model.graph.nodes if n.op == "IntMatMul"]
+    assert matmul.attrs["max_length"] == 32
     assert_close(model, g, *data, steps=2)
+    longer = (normal(2, 4, 33, seed=3), normal(2, 33, 4, seed=4))
+    with pytest.raises(Exception, match="33 values, more than the 32"):
+        model.run(*longer)

@@ -84,6 +84,16 @@ def guard_int64(bound: int, op: str) -> int:
     return bound
 
 
+def check_length(count: int, attrs: dict[str, Any], op: str) -> None:
+    """Refuse a sum of more values than ``attrs["max_length"]``, the length the overflow proof
+    assumed for a symbolic dimension (0: the sizes were static, nothing to check)."""
+    limit = int(attrs.get("max_length", 0))
+    if limit and count > limit:
+        raise ValueError(f"{op} sums {count} values, more than the {limit} its overflow proof "
+                         "assumed for a symbolic dimension; quantize again with a larger "
+                         "max_symbolic_length")
+
+
 def max_abs(x: np.ndarray) -> int:
     """``max |x|`` as an exact Python int (0 for an empty array)."""
     if not x.size:

@@ -15,8 +15,8 @@ import numpy as np
 
 from intq.ir.graph import TensorType
 from intq.ops.integer import jit
-from intq.ops.integer.base import (IntegerOp, Kernel, acc_dtype, guard_int64, max_abs,
-                                   needs_range, to_accumulator)
+from intq.ops.integer.base import (IntegerOp, Kernel, acc_dtype, check_length, guard_int64,
+                                   max_abs, needs_range, to_accumulator)
 from intq.ops.integer.conv import INT32_MAX, with_bias
 from intq.ops.integer.conv_kernel import dtype_max_abs
 from intq.ops.integer.exact_float import exact_float_dtype, row_abs_sum_max
@@ -46,15 +46,19 @@ class IntMatMul(IntegerOp):
     Inputs: ``a`` (int), ``b`` (int; either operand may be a constant, typically ``b`` the
     int8 weight K x N), ``bias`` (optional int32/int64, usually a constant of shape N).
     Attributes:
-    - ``acc_bits`` (int 32 or 64, default 32): the accumulator dtype of the output.
+    - ``acc_bits`` (int 32 or 64, default 32): the accumulator dtype of the output;
+    - ``max_length`` (int, default 0): for two variable operands whose inner dimension is
+      symbolic, the longest inner dimension the overflow proof covers (checked when run);
+      0 when it is static.
     """
 
     op_type = "IntMatMul"
-    attrs = {"acc_bits": 32}
+    attrs = {"acc_bits": 32, "max_length": 0}
     accumulates = True
 
     def evaluate(self, attrs: dict[str, Any], a: np.ndarray, b: np.ndarray,
                  bias: np.ndarray | None = None) -> list[np.ndarray]:
+        check_length(a.shape[-1], attrs, "IntMatMul")
         bound = max_abs(a) * row_abs_sum_max(b, -2 if b.ndim > 1 else 0)
         guard_int64(bound + (max_abs(bias) if bias is not None else 0), "IntMatMul")
         y = np.asarray(np.matmul(a.astype(np.int64), b.astype(np.int64)))
@@ -62,6 +66,7 @@ class IntMatMul(IntegerOp):
 
     def evaluate_fast(self, attrs: dict[str, Any], a: np.ndarray, b: np.ndarray,
                       bias: np.ndarray | None = None) -> list[np.ndarray]:
+        check_length(a.shape[-1], attrs, "IntMatMul")
         bound = max_abs(a) * row_abs_sum_max(b, -2 if b.ndim > 1 else 0)
         dtype = exact_float_dtype(bound)
         if dtype is None:
@@ -108,7 +113,7 @@ class IntMatMul(IntegerOp):
         else:
             ra = needs_range(ranges, 0, "IntMatMul input a").hull()
             rb = needs_range(ranges, 1, "IntMatMul input b").hull()
-            acc = scaled(product(ra, rb), _inner_size(types))
+            acc = scaled(product(ra, rb), _inner_size(types, attrs))
             lo, hi = [acc.low], [acc.high]
         return [with_bias(lo, hi, ranges, consts, -1)]
 
@@ -123,13 +128,15 @@ def _column_ranges(b: np.ndarray, a: IntRange) -> tuple[list[int], list[int]]:
     return ([min(lo[j::n]) for j in range(n)], [max(hi[j::n]) for j in range(n)])
 
 
-def _inner_size(types: Sequence[TensorType | None]) -> int:
+def _inner_size(types: Sequence[TensorType | None], attrs: dict[str, Any]) -> int:
     a = types[0]
     k = a.shape[-1] if a is not None and a.shape else None
-    if not isinstance(k, int):
-        raise ValueError("IntMatMul of two variable operands needs a static inner dimension "
-                         "to be bounded")
-    return k
+    if isinstance(k, int):
+        return k
+    if attrs.get("max_length"):
+        return int(attrs["max_length"])
+    raise ValueError("IntMatMul of two variable operands needs a static inner dimension "
+                     "(or a max_length) to be bounded")
 
 
 def _matmul_kernel(op: IntMatMul, attrs: dict[str, Any], consts: Sequence[np.ndarray | None]

@@ -10,8 +10,8 @@ import numpy as np
 
 from intq.ir.graph import TensorType
 from intq.ops.base import known_rank, unknown_shape
-from intq.ops.integer.base import (IntegerOp, acc_dtype, guard_int64, max_abs, needs_range,
-                                   to_accumulator)
+from intq.ops.integer.base import (IntegerOp, acc_dtype, check_length, guard_int64, max_abs,
+                                   needs_range, to_accumulator)
 from intq.ops.integer.ranges import IntRange, scaled
 from intq.ops.reduce import reduced_axes, reduced_shape
 from intq.ops.registry import register
@@ -25,11 +25,13 @@ class IntReduceSum(IntegerOp):
     Attributes:
     - ``keepdims`` (int 0/1, default 1), ``noop_with_empty_axes`` (int 0/1, default 0): as
       in ReduceSum;
-    - ``acc_bits`` (int 32 or 64, default 32): the accumulator dtype of the output.
+    - ``acc_bits`` (int 32 or 64, default 32): the accumulator dtype of the output;
+    - ``max_length`` (int, default 0): when a reduced axis is symbolic, the most values one
+      sum may add that the overflow proof covers (checked when run); 0 when all are static.
     """
 
     op_type = "IntReduceSum"
-    attrs = {"keepdims": 1, "noop_with_empty_axes": 0, "acc_bits": 32}
+    attrs = {"keepdims": 1, "noop_with_empty_axes": 0, "acc_bits": 32, "max_length": 0}
     shape_inputs = (1,)
     accumulates = True
 
@@ -38,7 +40,9 @@ class IntReduceSum(IntegerOp):
         reduce = reduced_axes(axes, x.ndim, attrs["noop_with_empty_axes"])
         if reduce is None:
             return [to_accumulator(x.astype(np.int64), attrs)]
-        guard_int64(max_abs(x) * math.prod(x.shape[a] for a in reduce), "IntReduceSum")
+        count = math.prod(x.shape[a] for a in reduce)
+        check_length(count, attrs, "IntReduceSum")
+        guard_int64(max_abs(x) * count, "IntReduceSum")
         total = x.sum(axis=reduce, keepdims=bool(attrs["keepdims"]), dtype=np.int64)
         return [to_accumulator(np.asarray(total), attrs)]
 
@@ -67,7 +71,9 @@ class IntReduceSum(IntegerOp):
                              "bounded")
         reduce = reduced_axes(axes, len(t.shape), attrs["noop_with_empty_axes"]) or ()
         sizes = [t.shape[a] for a in reduce]
-        if not all(isinstance(d, int) for d in sizes):
-            raise ValueError(f"IntReduceSum sums over axes {list(reduce)} of shape {t.shape}; "
-                             "their sizes must be static to bound the sum")
-        return [scaled(x, math.prod(sizes))]
+        if all(isinstance(d, int) for d in sizes):
+            return [scaled(x, math.prod(sizes))]
+        if attrs.get("max_length"):
+            return [scaled(x, int(attrs["max_length"]))]
+        raise ValueError(f"IntReduceSum sums over axes {list(reduce)} of shape {t.shape}; "
+                         "their sizes must be static (or a max_length given) to bound the sum")

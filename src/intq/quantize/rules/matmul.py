@@ -58,6 +58,9 @@ def lower_matmul(ctx: Lowering, node: Node) -> bool:
         bias = integer_bias(node, np.broadcast_to(offset, (channels,)), x_scale, w_scales)
         operands.append(ctx.add_const(f"{node.name}_bias_q", bias,
                                       QuantInfo(BIAS_BITS, True, (x_scale * w_scales).tolist(), 0)))
-    acc = ctx.accumulate("IntMatMul", operands, {}, node=node, scale=acc_scale, axis=-1)
+    inner = shapes[0][-1]
+    attrs = {} if wa is not None or wb is not None or isinstance(inner, int) else {
+        "max_length": ctx.config.max_symbolic_length}
+    acc = ctx.accumulate("IntMatMul", operands, attrs, node=node, scale=acc_scale, axis=-1)
     finish_epilogue(ctx, node, acc, acc_scale, epi, -1)
     return True
