@@ -20,6 +20,7 @@ from intq.passes.interface import rename_io, set_outputs
 from intq.passes.isolate_softmax_masks import isolate_softmax_masks
 from intq.passes.manager import DEFAULT_PREPARE, prepare, run_passes
 from intq.passes.mean_to_sum import mean_to_sum
+from intq.passes.pow_to_mul import pow_to_mul
 from intq.passes.registry import PassOptionError, get_pass, register_pass, registered_passes
 from intq.passes.remove_identity import remove_identity
 from intq.passes.sub_div_to_add_mul import sub_div_to_add_mul
@@ -28,6 +29,7 @@ __all__ = [
     "DEFAULT_PREPARE", "PassOptionError", "attach_input_shapes", "canonicalize", "clamp_to_clip",
     "eliminate_dead_code", "fold_batchnorm", "fold_constants", "fuse_gelu", "fuse_l2_norm",
     "fuse_layernorm", "fuse_softmax", "fuse_transposes", "gemm_to_matmul", "get_pass",
-    "isolate_softmax_masks", "mean_to_sum", "prepare", "register_pass", "registered_passes",
-    "remove_identity", "rename_io", "run_passes", "set_outputs", "sub_div_to_add_mul",
+    "isolate_softmax_masks", "mean_to_sum", "pow_to_mul", "prepare", "register_pass",
+    "registered_passes", "remove_identity", "rename_io", "run_passes", "set_outputs",
+    "sub_div_to_add_mul",
 ]

@@ -15,12 +15,13 @@ from intq.passes.fuse_layernorm import fuse_layernorm
 from intq.passes.fuse_softmax import fuse_softmax
 from intq.passes.gemm_to_matmul import gemm_to_matmul
 from intq.passes.mean_to_sum import mean_to_sum
+from intq.passes.pow_to_mul import pow_to_mul
 from intq.passes.registry import register_pass
 from intq.passes.remove_identity import remove_identity
 from intq.passes.sub_div_to_add_mul import sub_div_to_add_mul
 
 REWRITES = (remove_identity, gemm_to_matmul, clamp_to_clip, fuse_gelu, fuse_layernorm,
-            fuse_l2_norm, fuse_softmax, mean_to_sum, sub_div_to_add_mul)
+            fuse_l2_norm, fuse_softmax, pow_to_mul, mean_to_sum, sub_div_to_add_mul)
 
 
 @register_pass

@@ -1,4 +1,5 @@
-"""Identity and inference-mode Dropout copy their input; readers can read the input itself."""
+"""Identity, inference-mode Dropout and a Cast to the dtype its input already has copy their
+input; readers can read the input itself."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from intq.passes.registry import register_pass
 
 @register_pass
 def remove_identity(graph: Graph) -> bool:
-    return rewrite_each(graph, {"Identity", "Dropout"}, _remove)
+    return rewrite_each(graph, {"Identity", "Dropout", "Cast"}, _remove)
 
 
 def _remove(graph: Graph, uses: Uses, node: Node) -> bool:
     if node.op == "Dropout" and (any(node.outputs[1:]) or _training(graph, node)):
+        return False
+    if node.op == "Cast" and graph.values[node.inputs[0]].dtype != node.attrs["to"]:
         return False
     return bypass(graph, node, node.inputs[0])
 
