@@ -419,6 +419,12 @@ def _int_reduce_sum(site: Site) -> Work:
     return Work(ops=site.size(0) - site.out_size(), width=_acc_bits(site))
 
 
+@_rule("IntMean")
+def _int_mean(site: Site) -> Work:
+    """The sum's adds, then a shift, an add and a division per output."""
+    return Work(ops=site.size(0) - site.out_size() + 3 * site.out_size(), width=INT64)
+
+
 @_rule("IntLUT")
 def _int_lut(site: Site) -> Work:
     """Index subtract and table load, at the input's width."""

@@ -28,3 +28,16 @@ def test_int_reduce_sum_beyond_2_pow_53():
     xi = g.input("x", "int64", (1, 4))
     y = g.node("IntReduceSum", [xi, g.const("axes", np.array([1]))], acc_bits=64)
     assert_parity(g.finish(y), {"x": x})
+
+
+@pytest.mark.parametrize("axes,keepdims,frac", [([2, 3], 1, 8), ([1], 0, 0), (None, 0, 3)])
+def test_int_mean_parity_with_a_symbolic_count(axes: list | None, keepdims: int, frac: int):
+    rng = np.random.default_rng(1)
+    g = GraphBuilder()
+    xi = g.input("x", "int8", ("N", 3, "H", "W"))
+    inputs = [xi] if axes is None else [xi, g.const("axes", np.array(axes, np.int64))]
+    y = g.node("IntMean", inputs, keepdims=keepdims, frac_bits=frac, max_length=4096,
+               acc_bits=32)
+    model = g.finish(y)
+    for shape in ((2, 3, 4, 5), (1, 3, 7, 3)):
+        assert_parity(model, {"x": rng.integers(-128, 128, shape).astype(np.int8)})

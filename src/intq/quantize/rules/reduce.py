@@ -31,3 +31,41 @@ def lower_reduce_sum(ctx: Lowering, node: Node) -> bool:
                          scale=scale)
     finish_epilogue(ctx, node, acc, np.array([scale]), epi, None)
     return True
+
+
+MEAN_FRAC_BITS = 8
+"""Fraction bits IntMean keeps below the input's grid before the requantization."""
+
+
+@lowers("GlobalAveragePool", "ReduceMean")
+def lower_mean(ctx: Lowering, node: Node) -> bool:
+    """A mean ``mean_to_sum`` left alone because a reduced size is symbolic: IntMean (the sum
+    divided by the run-time count, ``MEAN_FRAC_BITS`` below the input's grid), then one
+    Requantize onto the output's grid."""
+    x = node.inputs[0]
+    shape = ctx.src.values[x].shape
+    if not ctx.is_float(x) or shape is None:
+        return False
+    if node.op == "GlobalAveragePool":
+        axes, keepdims = list(range(2, len(shape))), 1
+    else:
+        name = node.inputs[1] if len(node.inputs) > 1 else ""
+        given = ctx.constant(name)
+        if name and given is None:
+            return False
+        given = given if given is not None else np.array(node.attrs.get("axes") or [],
+                                                         np.int64)
+        if not given.size and node.attrs.get("noop_with_empty_axes", 0):
+            return False
+        axes = sorted({int(a) % len(shape) for a in given.reshape(-1)}) or list(
+            range(len(shape)))
+        keepdims = int(node.attrs.get("keepdims", 1))
+    epi = plan_epilogue(ctx, node, None, None, allow_offset=False)
+    xq = ctx.integer(x)
+    scale = ctx.quant(xq).scale / (1 << MEAN_FRAC_BITS)
+    axes_const = ctx.add_const(f"{node.name}_axes", np.array(axes, np.int64))
+    acc = ctx.accumulate("IntMean", [xq, axes_const],
+                         {"keepdims": keepdims, "frac_bits": MEAN_FRAC_BITS,
+                          "max_length": ctx.config.max_symbolic_length}, node=node, scale=scale)
+    finish_epilogue(ctx, node, acc, np.array([scale]), epi, None)
+    return True
