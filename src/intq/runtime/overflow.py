@@ -222,6 +222,13 @@ def _clip(node: Node, ins: Sequence[IntRange | None], consts: Sequence[np.ndarra
     return [IntRange.of(low, high)]
 
 
+def _fill(node: Node, ins: Sequence[IntRange | None], consts: Sequence[np.ndarray | None]
+          ) -> list[IntRange | None]:
+    """ConstantOfShape: its one value (with 0, as every range holds it)."""
+    value = int(node.attrs["value"])
+    return [IntRange.of(min(value, 0), max(value, 0))]
+
+
 _FLOAT_OP_RULES: dict[str, RangeRule] = {
     **dict.fromkeys(["Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Slice",
                      "Gather", "GatherElements", "GatherND", "Split", "Expand", "Tile",
@@ -230,12 +237,16 @@ _FLOAT_OP_RULES: dict[str, RangeRule] = {
     "MaxPool": _max_pool, "Resize": _resize, "Pad": _pad, "Concat": _concat, "Max": _max,
     "Min": _min, "Relu": _relu, "Clip": _clip, "TopK": _top_k,
 }
+_SOURCE_RULES: dict[str, RangeRule] = {"ConstantOfShape": _fill}
+"""Reused float ops whose integer output does not come from an input's values."""
 
 
 def _float_op_ranges(graph: Graph, node: Node, ins: Sequence[IntRange | None],
                      consts: Sequence[np.ndarray | None]) -> list[IntRange | None]:
     """Reused float ops on integer data follow their rule; any other op producing integers
     is only known to stay within its output dtype."""
+    if node.op in _SOURCE_RULES:
+        return _SOURCE_RULES[node.op](node, ins, consts)
     rule = _FLOAT_OP_RULES.get(node.op)
     if rule is not None and ins and ins[0] is not None:
         return rule(node, ins, consts)

@@ -47,3 +47,21 @@ def test_nearest_resize_and_split_move_integers():
     assert integer_ops(model) == ["Resize", "Split"] and model.exact
     assert model.output_quant == [model.input_quant[0]] * 2
     assert_close(model, g, data, steps=0.5)
+
+
+def test_a_zero_state_sized_by_the_batch_is_an_integer_fill():
+    """A recurrence's initial state, ``ConstantOfShape(Shape(x)[:1] ++ [4])``, read by a
+    product: the fill is integer zero and the product is bounded by it."""
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", 4))
+    batch = op(g, "Slice", [op(g, "Shape", [x]), np.array([0]), np.array([1])])
+    shape = op(g, "Concat", [batch, np.array([4])], axis=0)
+    state = op(g, "ConstantOfShape", [shape], value=0.0, dtype="float32")
+    h = op(g, "MatMul", [state, normal(4, 4, seed=3).astype(np.float32)])
+    finish(g, op(g, "Add", [op(g, "Mul", [x, state]), op(g, "Add", [x, h])]))
+    data = normal(16, 4, seed=1)
+    model = quantize(g, data)
+    assert model.graph.meta["quantization"]["float_nodes"] == {}
+    fill = next(n for n in model.graph.nodes if n.op == "ConstantOfShape")
+    assert fill.attrs["value"] == 0 and fill.attrs["dtype"] in ("int8", "uint8")
+    assert_close(model, g, data, steps=2)
