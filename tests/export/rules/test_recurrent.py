@@ -1,5 +1,6 @@
-"""IntLSTM exported unrolled runs bit-identically in ONNX Runtime: every direction, initial
-states given or absent, a batch the export never saw."""
+"""IntLSTM exported (unrolled, or as a Scan over a symbolic sequence length) runs
+bit-identically in ONNX Runtime: every direction, initial states given or absent, a batch and
+sequence lengths the export never saw."""
 
 from __future__ import annotations
 
@@ -40,6 +41,27 @@ def test_int_lstm_export_is_bit_identical(direction, states):
     got = ort_run(model, dict(zip(names, feeds)))
     for a, b in zip(got, want):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("direction, states", [("forward", False), ("reverse", True),
+                                               ("bidirectional", True)])
+def test_int_lstm_over_a_symbolic_length_exports_a_scan(direction, states):
+    g = lstm_graph(direction, states=states, steps="T")
+    dirs = 2 if direction == "bidirectional" else 1
+    calib = [normal(16, STEPS, INPUTS, seed=2)]
+    if states:
+        calib += [np.tanh(normal(16, dirs, HIDDEN, seed=3)), normal(16, dirs, HIDDEN, seed=4)]
+    model = quantize(g, tuple(calib) if states else calib[0])
+    proto = to_onnx(model.graph, format="int")
+    assert [n.op_type for n in proto.graph.node].count("Scan") == dirs
+    for steps in (1, 4, 11):
+        feeds = [normal(3, steps, INPUTS, seed=9 + steps)]
+        if states:
+            feeds += [np.tanh(normal(3, dirs, HIDDEN, seed=10)), normal(3, dirs, HIDDEN, seed=11)]
+        want = model.run(*feeds)
+        got = ort_run(model, dict(zip(["x", "h0", "c0"], feeds)))
+        for a, b in zip(got, want):
+            assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
 
 
 def test_silero_vad_lstm_export_is_bit_identical():

@@ -9,12 +9,13 @@ from ..graphs import finish, float_values_inside, integer_ops, normal, op, quant
 HIDDEN, INPUTS, STEPS = 5, 3, 6
 
 
-def lstm_graph(direction="forward", states=False, **attrs):
-    """Batch-first input [N, T, I] transposed to ONNX's time-major layout 0."""
+def lstm_graph(direction="forward", states=False, steps=STEPS, **attrs):
+    """Batch-first input [N, T, I] transposed to ONNX's time-major layout 0 (``steps`` may be
+    a symbolic dimension's name)."""
     dirs = 2 if direction == "bidirectional" else 1
     rng = np.random.default_rng(1)
     g = Graph()
-    x = g.add_input("x", "float32", ("N", STEPS, INPUTS))
+    x = g.add_input("x", "float32", ("N", steps, INPUTS))
     xt = op(g, "Transpose", [x], perm=[1, 0, 2])
     w = rng.normal(0, 0.5, (dirs, 4 * HIDDEN, INPUTS)).astype(np.float32)
     r = rng.normal(0, 0.5, (dirs, 4 * HIDDEN, HIDDEN)).astype(np.float32)

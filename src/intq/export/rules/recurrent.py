@@ -1,15 +1,19 @@
-"""IntLSTM: the recurrence unrolled over a static number of steps, in int64 ONNX arithmetic.
+"""IntLSTM: the recurrence in int64 ONNX arithmetic, unrolled over a static number of steps,
+or as one ``Scan`` over a symbolic one.
 
-An unrolled graph rather than a Loop/Scan: every step is the kernel's own integer steps
-(int64 ``MatMul`` for both gate projections, ``int_arith.round_shift`` per gate row,
-``Gather`` from the sigmoid/tanh tables, the cell's rounding shift and int32 clamp), and the
-graph needs no subgraph that optimizers may rewrite. The sequence length must therefore be
-static; a dynamic one is refused naming the node. The batch stays dynamic.
+Every step is the kernel's own integer steps (int64 ``MatMul`` for both gate projections,
+``int_arith.round_shift`` per gate row, ``Gather`` from the sigmoid/tanh tables, the cell's
+rounding shift and int32 clamp). A static sequence length is unrolled, so the graph has no
+subgraph that optimizers may rewrite; a symbolic one (a stream of any length) runs the same
+step as the body of a ``Scan`` (reading the time axis backwards for a reverse direction and
+writing its outputs back in time order). The batch stays dynamic either way.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import onnx
+from onnx import helper
 
 from intq.export.builder import OnnxBuilder
 from intq.export.int_arith import clamp_cast, int64, round_shift
@@ -23,9 +27,9 @@ from intq.quant.fixedpoint import int_range
 def int_lstm(b: OnnxBuilder, node: Node) -> None:
     x_name, w, r, bx, bh, h0, c0, sig, tanh = node.inputs
     shape = b.ir_shape(x_name)
-    if shape is None or not isinstance(shape[0], int):
-        raise b.unsupported("the sequence length must be static to unroll the recurrence")
-    steps = shape[0]
+    if shape is None:
+        raise b.unsupported("the input's rank must be known")
+    steps = shape[0] if isinstance(shape[0], int) else None
     consts = {n: b.constant_of(v) for n, v in (("w", w), ("r", r), ("bx", bx), ("bh", bh))}
     if any(c is None for c in consts.values()):
         raise b.unsupported("weights and biases must be constants")
@@ -37,12 +41,17 @@ def int_lstm(b: OnnxBuilder, node: Node) -> None:
     for d, reverse in enumerate(DIRECTIONS[attrs["direction"]]):
         h, c = (_initial(b, x, s, d, consts["w"][d]) for s in (h0, c0))
         zx = _projection(b, x, consts["w"][d], consts["bx"][d], attrs, "x", d)
-        y = [None] * steps
-        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-            x_t = b.op("Gather", [zx, b.const(t, "int64", "t")], axis=0)
-            h, c = _step(b, attrs, x_t, h, c, consts["r"][d], consts["bh"][d], tables, d)
-            y[t] = h
-        ys.append(b.op("Concat", [_unsqueeze(b, v, [0, 1]) for v in y], axis=0))
+        if steps is None:
+            y, h, c = _scan(b, attrs, zx, h, c, consts["r"][d], consts["bh"][d], tables, d,
+                            reverse)
+            ys.append(_unsqueeze(b, y, [1]))
+        else:
+            y = [None] * steps
+            for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+                x_t = b.op("Gather", [zx, b.const(t, "int64", "t")], axis=0)
+                h, c = _step(b, attrs, x_t, h, c, consts["r"][d], consts["bh"][d], tables, d)
+                y[t] = h
+            ys.append(b.op("Concat", [_unsqueeze(b, v, [0, 1]) for v in y], axis=0))
         hs.append(_unsqueeze(b, h, [0]))
         cs.append(_unsqueeze(b, c, [0]))
     outs = [b.cast(b.op("Concat", ys, axis=1), h_dtype), b.cast(b.op("Concat", hs, axis=0),
@@ -50,6 +59,29 @@ def int_lstm(b: OnnxBuilder, node: Node) -> None:
             b.cast(b.op("Concat", cs, axis=0), "int32")]
     for name, value in zip(node.outputs, outs):
         b.set(name, value)
+
+
+def _scan(b: OnnxBuilder, attrs: dict, zx: str, h: str, c: str, r: np.ndarray, bh: np.ndarray,
+          tables: list[str], d: int, reverse: bool) -> tuple[str, str, str]:
+    """One direction over a symbolic number of steps: ``_step`` as the body of a Scan over
+    the projected inputs ``zx`` [T, B, 4H]; returns Y [T, B, H] and the last h and c."""
+    outer, b.nodes = b.nodes, []
+    h_in, c_in, x_in = (b.fresh(n) for n in ("h_in", "c_in", "zx_t"))
+    for name in (h_in, c_in, x_in):
+        b.dtypes[name] = "int64"
+    h_out, c_out = _step(b, attrs, x_in, h_in, c_in, r, bh, tables, d)
+    y_out = b.op("Identity", [h_out], hint="y_t")
+    body, b.nodes = b.nodes, outer
+
+    def info(name: str) -> onnx.ValueInfoProto:
+        return helper.make_tensor_value_info(name, onnx.TensorProto.INT64, None)
+
+    graph = helper.make_graph(body, b.fresh("step"), [info(h_in), info(c_in), info(x_in)],
+                              [info(h_out), info(c_out), info(y_out)])
+    h_last, c_last, y = b.ops("Scan", [h, c, zx], ["int64"] * 3, hint="scan", body=graph,
+                              num_scan_inputs=1, scan_input_directions=[int(reverse)],
+                              scan_output_directions=[int(reverse)])
+    return y, h_last, c_last
 
 
 def _initial(b: OnnxBuilder, x: str, state: str, d: int, w: np.ndarray) -> str:
