@@ -492,6 +492,18 @@ def _int_lstm(site: Site) -> Work:
                 steps * dirs * (LSTM_GATE_OPS * gate_rows + LSTM_UNIT_OPS * hidden), INT64)
 
 
+@_rule("IntGRU")
+def _int_gru(site: Site) -> Work:
+    """Float GRU's MACs (I + H per gate row); per gate row IntLSTM's gate ops, per hidden
+    unit the reset product and shift and the state update (products, sum, shift, clamp)."""
+    x, w = site.shape(0), site.shape(1)
+    steps = x[0] * x[1]
+    dirs, gate_rows, inputs = w
+    hidden = gate_rows // 3
+    return Work(steps * dirs * gate_rows * (inputs + hidden), site.bits(0) * 8,
+                steps * dirs * (LSTM_GATE_OPS * gate_rows + LSTM_UNIT_OPS * hidden), INT64)
+
+
 @_rule("Quantize")
 def _quantize(site: Site) -> Work:
     """Divide, round, clamp (2), in float32."""

@@ -71,3 +71,25 @@ def test_silero_vad_lstm_export_is_bit_identical():
     model = quantize(g, feats[:4])
     for a, b in zip(ort_run(model, {"x": feats[4:]}), model.run(feats[4:])):
         assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("direction, linear_before_reset, states, steps",
+                         [("forward", 0, False, STEPS), ("reverse", 1, True, STEPS),
+                          ("bidirectional", 0, True, "T"), ("bidirectional", 1, False, "T")])
+def test_int_gru_export_is_bit_identical(direction, linear_before_reset, states, steps):
+    from tests.quantize.rules.test_recurrent import gru_graph
+
+    g = gru_graph(direction, states, steps, linear_before_reset)
+    dirs = 2 if direction == "bidirectional" else 1
+    calib = (normal(16, STEPS, INPUTS, seed=2),) + (
+        (np.tanh(normal(16, dirs, HIDDEN, seed=3)),) if states else ())
+    model = quantize(g, calib if states else calib[0])
+    lengths = (STEPS,) if isinstance(steps, int) else (1, 3, 9)
+    for length in lengths:
+        feeds = [normal(3, length, INPUTS, seed=9 + length)]
+        if states:
+            feeds.append(np.tanh(normal(3, dirs, HIDDEN, seed=10)))
+        want = model.run(*feeds)
+        got = ort_run(model, dict(zip(["x", "h0"], feeds)))
+        for a, b in zip(got, want):
+            assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()

@@ -40,6 +40,42 @@ def test_lstm_is_one_integer_op_close_to_float(direction):
         assert np.abs(got - want).max() < 0.05
 
 
+def gru_graph(direction="forward", states=False, steps=STEPS, linear_before_reset=0):
+    """A GRU on the batch-first input [N, T, I], transposed to layout 0; ``h0`` batch-first
+    too when ``states``."""
+    dirs = 2 if direction == "bidirectional" else 1
+    rng = np.random.default_rng(2)
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", steps, INPUTS))
+    xt = op(g, "Transpose", [x], perm=[1, 0, 2])
+    w = rng.normal(0, 0.5, (dirs, 3 * HIDDEN, INPUTS)).astype(np.float32)
+    r = rng.normal(0, 0.5, (dirs, 3 * HIDDEN, HIDDEN)).astype(np.float32)
+    b = rng.normal(0, 0.3, (dirs, 6 * HIDDEN)).astype(np.float32)
+    inputs = [xt, w, r, b]
+    if states:
+        h0 = op(g, "Transpose", [g.add_input("h0", "float32", ("N", dirs, HIDDEN))],
+                perm=[1, 0, 2])
+        inputs += ["", h0]
+    y, yh = op(g, "GRU", inputs, outputs=2, direction=direction, hidden_size=HIDDEN,
+               linear_before_reset=linear_before_reset)
+    return finish(g, y, yh)
+
+
+@pytest.mark.parametrize("direction, linear_before_reset, states",
+                         [("forward", 0, False), ("reverse", 1, True),
+                          ("bidirectional", 0, True), ("bidirectional", 1, False)])
+def test_gru_is_one_integer_op_close_to_float(direction, linear_before_reset, states):
+    g = gru_graph(direction, states, linear_before_reset=linear_before_reset)
+    dirs = 2 if direction == "bidirectional" else 1
+    data = (normal(16, STEPS, INPUTS, seed=2),) + (
+        (np.tanh(normal(16, dirs, HIDDEN, seed=3)),) if states else ())
+    model = quantize(g, data if states else data[0])
+    assert "IntGRU" in integer_ops(model) and "GRU" not in integer_ops(model)
+    assert float_values_inside(model) == [] and model.exact
+    for got, want in zip(model.run(*data), run(g, *data)):
+        assert np.abs(got - want).max() < 0.05
+
+
 def test_initial_states_are_quantized_onto_the_state_grids():
     g = lstm_graph("bidirectional", states=True)
     x = normal(8, STEPS, INPUTS, seed=3)

@@ -1,4 +1,5 @@
-"""IntLSTM: an ONNX LSTM (layout 0, default activations) on integers, one op per node.
+"""IntLSTM and IntGRU: ONNX LSTM and GRU (layout 0, default activations) on integers, one op
+per node.
 
 One op rather than an unrolled graph keeps the recurrence's semantics in one home and lets
 the reference vectorise over the batch while looping over time. Per step and direction:
@@ -125,15 +126,10 @@ class IntLSTM(IntegerOp):
                     ) -> list[IntRange | None]:
         """Outputs are saturated to their precisions; the proof is that no int64 product of a
         step can leave ``2^62`` and that the tables cover the gate grid."""
-        z_bits, frac = int(attrs["z_bits"]), int(attrs["frac"])
+        frac = int(attrs["frac"])
         x = needs_range(ranges, 0, "IntLSTM input x").magnitude()
         h = int_range(int(attrs["h_bits"]), True)[1] + 1
-        for index, what in ((7, "sigmoid table"), (8, "tanh table")):
-            table = consts[index]
-            if table is None or table.size != 1 << z_bits:
-                raise ValueError(f"the IntLSTM {what} must be a constant of 2^z_bits entries")
-            if np.abs(table.astype(np.int64)).max() > 1 << frac:
-                raise ValueError(f"the IntLSTM {what} leaves [-2^frac, 2^frac]")
+        _check_tables(attrs, consts[7], consts[8], "IntLSTM")
         for name, bound, w, b in (("x", x, 1, 3), ("h", h, 2, 4)):
             _check_projection(attrs, name, bound, consts[w], consts[b], "m" + name)
         for product, m in ((1 << (frac + 31), 1), (1 << 31, max(attrs["mc"])),
@@ -146,16 +142,125 @@ class IntLSTM(IntegerOp):
         return [IntRange.of(h_lo, h_hi), IntRange.of(h_lo, h_hi), IntRange.of(c_lo, c_hi)]
 
 
+@register
+class IntGRU(IntegerOp):
+    """An ONNX GRU (layout 0, default activations) on integers. Inputs: ``x`` [T, B, I]
+    (int), ``w`` [D, 3H, I] and ``r`` [D, 3H, H] (int8, gates in ONNX order z, r, h),
+    ``bx``/``bh`` [D, 3H] (int32 at the matmuls' scales), ``initial_h`` [D, B, H] (int,
+    hidden grid, optional), ``sig``/``tanh`` tables as in IntLSTM. Outputs: ``Y``
+    [T, D, B, H], ``Y_h`` [D, B, H].
+
+    Per step: ``z, r = sig[sat(zx + rq(h·Rᵀ + bh))]`` for their rows; the candidate's
+    recurrent term is ``rq(rs(r · (h·R_hᵀ + bh_h), frac))`` with ``linear_before_reset``,
+    else ``rq(rs(r · h, frac)·R_hᵀ + bh_h)`` (the reset state back on the hidden grid);
+    ``n = tanh[sat(zx_h + that)]``; and ``h = sat(rs((2^frac - z)·n·Q + z·h·2^frac,
+    2·frac))`` with ``Q = 2^(h_bits-1) - 1`` (the hidden grid is ``1/Q``), one rounding.
+
+    Attributes: ``direction``; ``linear_before_reset`` (0/1); ``z_bits``, ``frac``,
+    ``h_bits`` as in IntLSTM; per direction lists ``mx``, ``kx``, ``mh``, ``kh`` (3H each).
+    """
+
+    op_type = "IntGRU"
+    attrs = {"direction": "forward", "linear_before_reset": 0, "z_bits": 8, "frac": 15,
+             "h_bits": 8, "mx": REQUIRED, "kx": REQUIRED, "mh": REQUIRED, "kh": REQUIRED}
+    num_outputs = 2
+
+    def evaluate(self, attrs: dict[str, Any], x: np.ndarray, w: np.ndarray, r: np.ndarray,
+                 bx: np.ndarray, bh: np.ndarray, initial_h: np.ndarray | None,
+                 sig: np.ndarray, tanh: np.ndarray) -> list[np.ndarray]:
+        steps, batch = x.shape[:2]
+        hidden = r.shape[-1]
+        ys, hs = [], []
+        for d, reverse in enumerate(DIRECTIONS[attrs["direction"]]):
+            h = (np.zeros((batch, hidden), np.int64) if initial_h is None
+                 else initial_h[d].astype(np.int64))
+            zx = IntLSTM._gate_projection(attrs, x.astype(np.int64) @ w[d].T.astype(np.int64)
+                                          + bx[d].astype(np.int64), "x", d)
+            y = np.zeros((steps, batch, hidden), np.int64)
+            for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+                h = gru_step(attrs, zx[t], h, r[d], bh[d], sig, tanh, d)
+                y[t] = h
+            ys.append(y)
+            hs.append(h)
+        h_dtype = saturate(0, int(attrs["h_bits"]), True).dtype
+        return [np.stack(ys, axis=1).astype(h_dtype), np.stack(hs).astype(h_dtype)]
+
+    def infer(self, attrs: dict[str, Any], types: Sequence[TensorType | None],
+              consts: Sequence[np.ndarray | None]) -> list[TensorType]:
+        y, y_h, _ = IntLSTM().infer(attrs, types, consts)
+        return [y, y_h]
+
+    def value_range(self, attrs: dict[str, Any], ranges: Sequence[IntRange | None],
+                    consts: Sequence[np.ndarray | None], types: Sequence[TensorType | None]
+                    ) -> list[IntRange | None]:
+        """Outputs are saturated to the hidden precision; the proof is that the tables cover
+        the gate grid and no int64 product of a step can leave ``2^62``."""
+        frac = int(attrs["frac"])
+        x = needs_range(ranges, 0, "IntGRU input x").magnitude()
+        h = int_range(int(attrs["h_bits"]), True)[1] + 1
+        _check_tables(attrs, consts[6], consts[7], "IntGRU")
+        for name, bound, w, b in (("x", x, 1, 3), ("h", h, 2, 4)):
+            _check_projection(attrs, name, bound, consts[w], consts[b], "m" + name)
+        acc = h * np.abs(consts[2].astype(object)).sum(axis=-1) + np.abs(
+            consts[4].astype(object))
+        if int(acc.max()) << frac > PRODUCT_LIMIT or (h << (2 * frac)) * 2 > PRODUCT_LIMIT:
+            raise ValueError("an IntGRU reset or update product exceeds 2^62; lower frac")
+        h_lo, h_hi = int_range(int(attrs["h_bits"]), True)
+        return [IntRange.of(h_lo, h_hi), IntRange.of(h_lo, h_hi)]
+
+
+def gru_step(attrs: dict[str, Any], zx: np.ndarray, h: np.ndarray, r: np.ndarray,
+             bh: np.ndarray, sig: np.ndarray, tanh: np.ndarray, d: int) -> np.ndarray:
+    """One IntGRU step of direction ``d`` from the projected input ``zx`` [B, 3H]."""
+    z_bits, frac, h_bits = int(attrs["z_bits"]), int(attrs["frac"]), int(attrs["h_bits"])
+    lo = int_range(z_bits, True)[0]
+    hidden = r.shape[-1]
+    r64, bh64 = r.astype(np.int64), bh.astype(np.int64)
+    m, k = np.asarray(attrs["mh"][d]), np.asarray(attrs["kh"][d])
+
+    def project(acc: np.ndarray, rows: slice) -> np.ndarray:
+        return requantize(acc, m[rows], k[rows], bits=z_bits + 1, signed=True,
+                          axis=-1).astype(np.int64)
+
+    gates = slice(0, 2 * hidden)
+    zr = saturate(zx[:, gates] + project(h @ r64[gates].T + bh64[gates], gates), z_bits,
+                  True).astype(np.int64) - lo
+    sig64, tanh64 = sig.astype(np.int64), tanh.astype(np.int64)
+    update, reset = sig64[zr[:, :hidden]], sig64[zr[:, hidden:]]
+    rows = slice(2 * hidden, 3 * hidden)
+    if int(attrs["linear_before_reset"]):
+        recurrent = round_half_up_shift(reset * (h @ r64[rows].T + bh64[rows]), frac)
+    else:
+        reset_h = round_half_up_shift(reset * h, frac)
+        recurrent = reset_h @ r64[rows].T + bh64[rows]
+    n = saturate(zx[:, rows] + project(recurrent, rows), z_bits, True).astype(np.int64) - lo
+    candidate = tanh64[n]
+    q = int_range(h_bits, True)[1]
+    total = ((1 << frac) - update) * candidate * q + update * h * (1 << frac)
+    return saturate(round_half_up_shift(total, 2 * frac), h_bits, True).astype(np.int64)
+
+
+def _check_tables(attrs: dict[str, Any], sig: np.ndarray | None, tanh: np.ndarray | None,
+                  op: str) -> None:
+    z_bits, frac = int(attrs["z_bits"]), int(attrs["frac"])
+    for table, what in ((sig, "sigmoid table"), (tanh, "tanh table")):
+        if table is None or table.size != 1 << z_bits:
+            raise ValueError(f"the {op} {what} must be a constant of 2^z_bits entries")
+        if np.abs(table.astype(np.int64)).max() > 1 << frac:
+            raise ValueError(f"the {op} {what} leaves [-2^frac, 2^frac]")
+
+
 def _check_projection(attrs: dict[str, Any], what: str, bound: int, w: np.ndarray | None,
                       b: np.ndarray | None, m_key: str) -> None:
     """``(|in|·Σ|w| + |b|) · m <= 2^62`` for every gate row of one matmul."""
     if w is None or b is None:
-        raise ValueError(f"IntLSTM weights and bias of the {what} projection must be constants")
+        raise ValueError(f"the weights and bias of the {what} projection must be constants")
     acc = (bound * np.abs(w.astype(object)).sum(axis=-1) + np.abs(b.astype(object)))
     worst = max(int(a) * int(m) for a_row, m_row in zip(acc, attrs[m_key])
                 for a, m in zip(a_row, m_row))
     if worst > PRODUCT_LIMIT:
-        raise ValueError(f"the IntLSTM {what} projection times its multiplier can exceed 2^62")
+        raise ValueError(f"the recurrence's {what} projection times its multiplier can exceed "
+                         "2^62")
 
 def lstm_plan(w: np.ndarray, r: np.ndarray, b: np.ndarray | None, x_scale: float,
               direction: str = "forward", z_bits: int = 12, z_range: float = 8.0,
@@ -166,6 +271,33 @@ def lstm_plan(w: np.ndarray, r: np.ndarray, b: np.ndarray | None, x_scale: float
     sigmoid and tanh are within 4e-4 of their limits), the cell state is at ``2^-frac`` and
     the hidden state in ``(-1, 1)`` sits on ``1/(2^(h_bits-1) - 1)``, all data-independent.
     """
+    consts, attrs = _gate_plan(w, r, b, x_scale, direction, z_bits, z_range, frac, h_bits)
+    z_scale = z_range / int_range(z_bits, True)[1]
+    h_scale = 1.0 / int_range(h_bits, True)[1]
+    for _ in range(w.shape[0]):
+        for name, real in (("c", 2.0 ** -frac / z_scale), ("y", 2.0 ** (-2 * frac) / h_scale)):
+            m, k = dyadic_from_real(real)
+            attrs.setdefault("m" + name, []).append(m)
+            attrs.setdefault("k" + name, []).append(k)
+    return consts, attrs
+
+
+def gru_plan(w: np.ndarray, r: np.ndarray, b: np.ndarray | None, x_scale: float,
+             direction: str = "forward", linear_before_reset: int = 0, z_bits: int = 12,
+             z_range: float = 8.0, frac: int = 15, h_bits: int = 8
+             ) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """The integer constants (``w, r, bx, bh, sig, tanh``) and attributes of an IntGRU: the
+    grids of ``lstm_plan`` (the GRU's state update needs no multiplier of its own)."""
+    consts, attrs = _gate_plan(w, r, b, x_scale, direction, z_bits, z_range, frac, h_bits)
+    attrs["linear_before_reset"] = int(bool(linear_before_reset))
+    return consts, attrs
+
+
+def _gate_plan(w: np.ndarray, r: np.ndarray, b: np.ndarray | None, x_scale: float,
+               direction: str, z_bits: int, z_range: float, frac: int, h_bits: int
+               ) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """Per-row int8 weights, int32 biases and gate-grid multipliers of both projections,
+    and the sigmoid/tanh tables, for any gated recurrence (gate rows stacked in ``w``)."""
     dirs, rows = w.shape[0], w.shape[1]
     b = np.zeros((dirs, 2 * rows)) if b is None else np.asarray(b, np.float64)
     z_scale = z_range / int_range(z_bits, True)[1]
@@ -183,10 +315,6 @@ def lstm_plan(w: np.ndarray, r: np.ndarray, b: np.ndarray | None, x_scale: float
             m, k = dyadic_per_channel(in_scale * w_scale / z_scale)
             attrs.setdefault("m" + name, []).append(m.tolist())
             attrs.setdefault("k" + name, []).append(k.tolist())
-        for name, real in (("c", 2.0 ** -frac / z_scale), ("y", 2.0 ** (-2 * frac) / h_scale)):
-            m, k = dyadic_from_real(real)
-            attrs.setdefault("m" + name, []).append(m)
-            attrs.setdefault("k" + name, []).append(k)
     lo, hi = int_range(z_bits, True)
     grid = np.arange(lo, hi + 1) * z_scale
     one = 2.0 ** -frac
