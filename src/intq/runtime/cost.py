@@ -478,28 +478,17 @@ def _int_l2_normalize(site: Site) -> Work:
     return Work(ops=11 * site.out_size() + 20 * rows, width=INT64)
 
 
-@_rule("IntLSTM")
-def _int_lstm(site: Site) -> Work:
-    """Float LSTM's MACs (I + H per gate row); per gate row 17 int64 ops (two bias adds, two
-    requantizations, join, clamp, table index and load), per hidden unit 20 (cell products,
-    rounding and clamp, requantization to the table grid, tanh load, output product and its
-    requantization)."""
+@_rule("IntLSTM", "IntGRU")
+def _int_recurrence(site: Site) -> Work:
+    """The float recurrence's MACs (I + H per gate row); per gate row 17 int64 ops (two bias
+    adds, two requantizations, join, clamp, table index and load), per hidden unit 20 (the
+    LSTM's cell products, rounding and clamp, requantization to the table grid, tanh load,
+    output product and its requantization; the GRU's reset product and shift and its state
+    update, counted alike)."""
     x, w = site.shape(0), site.shape(1)
     steps = x[0] * x[1]
     dirs, gate_rows, inputs = w
-    hidden = gate_rows // 4
-    return Work(steps * dirs * gate_rows * (inputs + hidden), site.bits(0) * 8,
-                steps * dirs * (LSTM_GATE_OPS * gate_rows + LSTM_UNIT_OPS * hidden), INT64)
-
-
-@_rule("IntGRU")
-def _int_gru(site: Site) -> Work:
-    """Float GRU's MACs (I + H per gate row); per gate row IntLSTM's gate ops, per hidden
-    unit the reset product and shift and the state update (products, sum, shift, clamp)."""
-    x, w = site.shape(0), site.shape(1)
-    steps = x[0] * x[1]
-    dirs, gate_rows, inputs = w
-    hidden = gate_rows // 3
+    hidden = gate_rows // (4 if site.node.op == "IntLSTM" else 3)
     return Work(steps * dirs * gate_rows * (inputs + hidden), site.bits(0) * 8,
                 steps * dirs * (LSTM_GATE_OPS * gate_rows + LSTM_UNIT_OPS * hidden), INT64)
 
