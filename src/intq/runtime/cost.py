@@ -425,6 +425,12 @@ def _int_mean(site: Site) -> Work:
     return Work(ops=site.size(0) - site.out_size() + 3 * site.out_size(), width=INT64)
 
 
+@_rule("IntSqrt")
+def _int_sqrt(site: Site) -> Work:
+    """Clamp, multiply, rounding shift, about twenty ops of Newton steps, shift and clamp."""
+    return Work(ops=26 * site.out_size(), width=INT64)
+
+
 @_rule("IntLUT")
 def _int_lut(site: Site) -> Work:
     """Index subtract and table load, at the input's width."""

@@ -32,7 +32,7 @@ def test_all_documented_op_types_are_registered():
                                   "IntAdd", "IntMul", "IntSumPool", "IntReduceSum", "IntLUT",
                                   "IntSoftmax", "IntLayerNorm", "IntZeroInsert", "IntResize",
                                   "IntGroupNorm", "IntCumSum", "IntLogSoftmax", "IntDiv",
-                                  "IntL2Normalize", "IntLSTM", "IntMean", "IntGRU"])
+                                  "IntL2Normalize", "IntLSTM", "IntMean", "IntGRU", "IntSqrt"])
 
 
 @pytest.mark.parametrize("op_type", INTEGER_OPS)

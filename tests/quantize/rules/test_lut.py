@@ -47,3 +47,20 @@ def test_prelu_with_a_slope_per_channel_is_not_a_table():
     finish(g, op(g, "PRelu", [x, np.full(4, 0.25, np.float32)]))
     model = quantize(g, normal(64, 4, seed=1))
     assert "IntLUT" not in integer_ops(model) and model.exact
+
+
+def test_a_sixteen_bit_square_root_is_an_exact_integer_root_not_a_narrowed_table():
+    """A power spectrum's magnitude: values crowd near zero, where the root is steepest, and a
+    10-bit table would flatten them; the integer root is as close as float Sqrt on the same
+    16-bit input, to one output step."""
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", 64))
+    finish(g, op(g, "Sqrt", [op(g, "Mul", [x, x])]))
+    data = (normal(32, 64, seed=1) * np.logspace(-3, 0, 64)).astype(np.float32)
+    model = quantize(g, data, act_bits=16)
+    assert "IntSqrt" in integer_ops(model) and model.exact
+    restored = quantize(g, data, act_bits=16, restore_ops=["Sqrt"])
+    step = model.graph.values[model.graph.outputs[0]].quant
+    step = model.output_quant[0].scale if step is None else step.scale
+    err = np.abs(model.run(data)[0] - np.abs(data)).max()
+    assert err <= np.abs(restored.run(data)[0] - np.abs(data)).max() + 2 * step

@@ -3,4 +3,4 @@
 from intq.export.rules import (boundary, cumsum, divide, elementwise, groupnorm,  # noqa: F401
                                layernorm, linear, logsoftmax, lut, mean, onnx_island,
                                passthrough, pooling, recurrent, reduce, requantize, resize,
-                               softmax, zero_insert)
+                               softmax, sqrt, zero_insert)

@@ -7,7 +7,8 @@ overflow proof uses (``value_range``).
 
 from intq.ops.integer import (add, conv, conversion, cumsum, divide, groupnorm,  # noqa: F401
                               layernorm, logsoftmax, lut, matmul, mean, mul, recurrent,
-                              reduce_sum, requantize, resize, softmax, sum_pool, zero_insert)
+                              reduce_sum, requantize, resize, softmax, sqrt, sum_pool,
+                              zero_insert)
 from intq.ops.integer.base import IntegerOp
 from intq.ops.integer.layernorm import layernorm_attrs, layernorm_plan
 from intq.ops.integer.ranges import IntRange
