@@ -22,7 +22,7 @@ from intq.ops.integer.base import IntegerOp, needs_range
 from intq.ops.integer.ranges import IntRange
 from intq.ops.registry import REQUIRED, register
 from intq.quant.dyadic import PRODUCT_LIMIT, dyadic_from_real, mult_bits_for_bound
-from intq.quant.fixedpoint import int_range, round_half_up_shift, storage_dtype
+from intq.quant.fixedpoint import round_half_up_shift, storage_dtype
 from intq.quant.nonlinear.sqrt import i_sqrt
 
 SQRT_FRAC_BITS = 8
