@@ -12,7 +12,7 @@ def test_defaults_are_the_spec_defaults():
 
 
 def test_automatic_precision_is_on_by_default_and_configurable():
-    assert QuantConfig().auto_precision == AutoPrecisionConfig(True, 30.0, 0.4, 16)
+    assert QuantConfig().auto_precision == AutoPrecisionConfig(True, 30.0, 0.6, 16)
     config = QuantConfig.from_dict({"auto_precision": {"min_sqnr_db": 25, "max_share": 0.1}})
     assert config.auto_precision == AutoPrecisionConfig(True, 25, 0.1, 16)
     assert QuantConfig.from_dict(config.to_dict()) == config

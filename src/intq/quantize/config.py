@@ -77,7 +77,7 @@ class AutoPrecisionConfig:
 
     enabled: bool = True
     min_sqnr_db: float = 30.0
-    max_share: float = 0.4
+    max_share: float = 0.6
     wide_bits: int = 16
 
     def __post_init__(self) -> None:
