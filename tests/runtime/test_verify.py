@@ -504,3 +504,65 @@ def test_fuzzed_files_load_soundly_or_fail_with_an_intq_error(valid, fuzz_input,
             loaded.run_int(fuzz_input)
     except IntqError:
         pass
+
+
+def _recurrent_and_resize_models():
+    """Quantized graphs whose integer ops carry names, nested or required lists and float
+    lists: IntLSTM and IntGRU (direction, per-direction rows), IntResize (mode, scales),
+    IntZeroInsert (strides, pads), IntMean, IntSqrt."""
+    from tests.quantize.graphs import normal, op, quantize
+    from tests.quantize.rules.test_recurrent import gru_graph, lstm_graph
+    from tests.quantize.rules.test_resize import resize_graph
+
+    from intq.ir.graph import Graph
+    from intq.ops.infer import infer_shapes
+
+    yield "lstm", quantize(lstm_graph("bidirectional", steps="T"), normal(8, 6, 3, seed=1)), \
+        (normal(2, 4, 3, seed=2),)
+    yield "gru", quantize(gru_graph("reverse", linear_before_reset=1), normal(8, 6, 3, seed=1)), \
+        (normal(2, 6, 3, seed=2),)
+    yield "resize", quantize(resize_graph([1, 1, 2, 1.5], mode="linear",
+                                          coordinate_transformation_mode="align_corners"),
+                             normal(8, 3, 5, 6, seed=1)), (normal(2, 3, 5, 6, seed=2),)
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", 2, 5, 5))
+    w = np.random.default_rng(3).normal(size=(2, 3, 3, 3)).astype(np.float32)
+    g.outputs = [op(g, "ConvTranspose", [x, w], kernel_shape=[3, 3], strides=[2, 2],
+                    pads=[1, 1, 1, 1])]
+    infer_shapes(g)
+    yield "conv_transpose", quantize(g, normal(8, 2, 5, 5, seed=1)), (normal(2, 2, 5, 5, seed=2),)
+    g = Graph()
+    x = g.add_input("x", "float32", ("N", 4, "H", "W"))
+    g.outputs = [op(g, "Sqrt", [op(g, "GlobalAveragePool", [op(g, "Mul", [x, x])])])]
+    infer_shapes(g)
+    yield "mean_sqrt", quantize(g, normal(8, 4, 5, 7, seed=1), act_bits=16), \
+        (normal(2, 4, 3, 9, seed=2),)
+
+
+def test_models_with_every_attribute_kind_round_trip(tmp_path):
+    seen = set()
+    for name, qmodel, batch in _recurrent_and_resize_models():
+        seen |= {n.op for n in qmodel.graph.nodes}
+        path = tmp_path / f"{name}.intq"
+        qmodel.save(path)
+        loaded = intq.load(path)
+        for a, b in zip(qmodel.run(*batch), loaded.run(*batch)):
+            assert a.tobytes() == b.tobytes()
+    assert {"IntLSTM", "IntGRU", "IntResize", "IntZeroInsert", "IntMean", "IntSqrt"} <= seen
+
+
+@pytest.mark.parametrize("value", ["sideways", 1, None])
+def test_a_recurrence_direction_outside_its_names_is_refused(tmp_path, value):
+    from tests.quantize.graphs import normal, quantize
+    from tests.quantize.rules.test_recurrent import gru_graph
+
+    path = tmp_path / "ok.intq"
+    quantize(gru_graph(), normal(8, 6, 3, seed=1)).save(path)
+
+    def edit(doc):
+        next(n for n in doc["nodes"] if n["op"] == "IntGRU")["attrs"]["direction"] = value
+
+    with pytest.raises(ModelFormatError, match="attribute 'direction' has an invalid value") \
+            as info:
+        load_bytes(tmp_path, edit_doc(path.read_bytes(), edit))
+    _one_line(info.value, tmp_path)

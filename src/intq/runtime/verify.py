@@ -25,6 +25,8 @@ from intq.errors import IntqError, ModelFormatError
 from intq.ir.graph import Graph, Node
 from intq.ir.serialize import load_graph
 from intq.ops.integer import IntegerOp
+from intq.ops.integer.recurrent import DIRECTIONS
+from intq.ops.integer.resize import COORDINATE_MODES
 from intq.ops.registry import REQUIRED, OpDef, get_op, is_registered
 from intq.quant.dyadic import MAX_SHIFT, PRODUCT_LIMIT
 from intq.quant.fixedpoint import MAX_BITS, int_range
@@ -42,12 +44,22 @@ _INT_ATTR_DOMAINS: dict[str, tuple[int, int]] = {
     "bits": (1, MAX_BITS), "in_bits": (1, MAX_BITS), "acc_bits": (32, 64),
     "shift": (0, 63), "k": (0, 63), "out_shift": (0, 63), "max_left_shift": (0, 63),
     "row_bits": (0, 63), "signed": (0, 1), "keepdims": (0, 1), "noop_with_empty_axes": (0, 1),
+    "frac": (0, 30), "frac_bits": (0, 24), "z_bits": (1, 24), "h_bits": (2, 32),
+    "linear_before_reset": (0, 1), "max_length": (0, 1 << 40),
 }
 """Ranges of integer-op attributes used as bit widths, shifts or flags (kernels compute
 ``1 << x`` with them, so a hostile value must never reach them)."""
 
+_STR_ATTR_DOMAINS: dict[str, tuple[str, ...]] = {"direction": tuple(DIRECTIONS),
+                                                  "mode": COORDINATE_MODES}
+"""Integer-op attributes that are names (a recurrence's direction, a resize's coordinate
+mode), with every name the kernels know."""
+_FLOAT_LIST_ATTRS = {"scales"}
+"""Integer-op attributes that are lists of positive finite floats (IntResize's scales)."""
+
 _SCALE_ATTR_OPS = ("Quantize", "Dequantize")
-_LIST_ATTRS = {"kernel_shape", "multipliers"}
+_LIST_ATTRS = {"kernel_shape", "multipliers", "axes", "strides", "pads",
+               "mx", "kx", "mh", "kh", "mc", "kc", "my", "ky"}
 """Required list attributes of integer ops (the others' kind follows their default)."""
 
 
@@ -120,6 +132,12 @@ def _check_node(graph: Graph, node: Node) -> None:
         if integer:
             if key == "scale" and node.op in _SCALE_ATTR_OPS:
                 ok = _scale_attr(value, per_channel=node.op == "Dequantize")
+            elif key in _STR_ATTR_DOMAINS:
+                ok = isinstance(value, str) and value in _STR_ATTR_DOMAINS[key]
+            elif key in _FLOAT_LIST_ATTRS:
+                ok = isinstance(value, list) and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool)
+                    and math.isfinite(v) and v > 0 for v in value)
             else:
                 default = _default(opdef, key, node.attrs)
                 wants_list = isinstance(default, list) or key in _LIST_ATTRS
@@ -321,9 +339,11 @@ def _json_like(value: Any) -> bool:
     return True
 
 
-def _int_or_ints(value: Any) -> bool:
-    items = value if isinstance(value, list) else [value]
-    return all(isinstance(v, int) and not isinstance(v, bool) for v in items)
+def _int_or_ints(value: Any, depth: int = 0) -> bool:
+    """An int, or a list of them nested at most two deep (per-direction rows of IntLSTM)."""
+    if isinstance(value, list):
+        return depth < 2 and all(_int_or_ints(v, depth + 1) for v in value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _scale_attr(value: Any, per_channel: bool) -> bool:
