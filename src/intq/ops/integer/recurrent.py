@@ -62,41 +62,20 @@ class IntLSTM(IntegerOp):
                  bx: np.ndarray, bh: np.ndarray, initial_h: np.ndarray | None,
                  initial_c: np.ndarray | None, sig: np.ndarray, tanh: np.ndarray
                  ) -> list[np.ndarray]:
-        steps, batch = x.shape[:2]
-        hidden = r.shape[-1]
-        ys, hs, cs = [], [], []
-        for d, reverse in enumerate(DIRECTIONS[attrs["direction"]]):
-            h = (np.zeros((batch, hidden), np.int64) if initial_h is None
-                 else initial_h[d].astype(np.int64))
-            c = (np.zeros((batch, hidden), np.int64) if initial_c is None
-                 else initial_c[d].astype(np.int64))
-            zx = self._gate_projection(attrs, x.astype(np.int64) @ w[d].T.astype(np.int64)
-                                       + bx[d].astype(np.int64), "x", d)
-            y = np.zeros((steps, batch, hidden), np.int64)
-            for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-                h, c = self._step(attrs, zx[t], h, c, r[d], bh[d], sig, tanh, d)
-                y[t] = h
-            ys.append(y)
-            hs.append(h)
-            cs.append(c)
-        h_dtype = saturate(0, int(attrs["h_bits"]), True).dtype
-        return [np.stack(ys, axis=1).astype(h_dtype), np.stack(hs).astype(h_dtype),
-                np.stack(cs).astype(np.int32)]
+        def step(zx: np.ndarray, h: np.ndarray, c: np.ndarray, d: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+            return self._step(attrs, zx, h, c, r[d], bh[d], sig, tanh, d)
 
-    @staticmethod
-    def _gate_projection(attrs: dict[str, Any], acc: np.ndarray, which: str, d: int
-                         ) -> np.ndarray:
-        """One matmul accumulator requantized per gate row to the gate grid (kept int64)."""
-        return requantize(acc, np.asarray(attrs["m" + which][d]),
-                          np.asarray(attrs["k" + which][d]), bits=int(attrs["z_bits"]) + 1,
-                          signed=True, axis=-1).astype(np.int64)
+        y, (h, c) = run_recurrence(attrs, x, w, bx, [initial_h, initial_c], r.shape[-1], step)
+        h_dtype = saturate(0, int(attrs["h_bits"]), True).dtype
+        return [y.astype(h_dtype), h.astype(h_dtype), c.astype(np.int32)]
 
     def _step(self, attrs: dict[str, Any], zx: np.ndarray, h: np.ndarray, c: np.ndarray,
               r: np.ndarray, bh: np.ndarray, sig: np.ndarray, tanh: np.ndarray, d: int
               ) -> tuple[np.ndarray, np.ndarray]:
         z_bits, frac = int(attrs["z_bits"]), int(attrs["frac"])
         lo = int_range(z_bits, True)[0]
-        zh = self._gate_projection(attrs, h @ r.T.astype(np.int64) + bh.astype(np.int64),
+        zh = gate_projection(attrs, h @ r.T.astype(np.int64) + bh.astype(np.int64),
                                    "h", d)
         z = saturate(zx + zh, z_bits, True).astype(np.int64) - lo
         hidden = r.shape[-1]
@@ -168,22 +147,12 @@ class IntGRU(IntegerOp):
     def evaluate(self, attrs: dict[str, Any], x: np.ndarray, w: np.ndarray, r: np.ndarray,
                  bx: np.ndarray, bh: np.ndarray, initial_h: np.ndarray | None,
                  sig: np.ndarray, tanh: np.ndarray) -> list[np.ndarray]:
-        steps, batch = x.shape[:2]
-        hidden = r.shape[-1]
-        ys, hs = [], []
-        for d, reverse in enumerate(DIRECTIONS[attrs["direction"]]):
-            h = (np.zeros((batch, hidden), np.int64) if initial_h is None
-                 else initial_h[d].astype(np.int64))
-            zx = IntLSTM._gate_projection(attrs, x.astype(np.int64) @ w[d].T.astype(np.int64)
-                                          + bx[d].astype(np.int64), "x", d)
-            y = np.zeros((steps, batch, hidden), np.int64)
-            for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-                h = gru_step(attrs, zx[t], h, r[d], bh[d], sig, tanh, d)
-                y[t] = h
-            ys.append(y)
-            hs.append(h)
+        def step(zx: np.ndarray, h: np.ndarray, d: int) -> tuple[np.ndarray]:
+            return (gru_step(attrs, zx, h, r[d], bh[d], sig, tanh, d),)
+
+        y, (h,) = run_recurrence(attrs, x, w, bx, [initial_h], r.shape[-1], step)
         h_dtype = saturate(0, int(attrs["h_bits"]), True).dtype
-        return [np.stack(ys, axis=1).astype(h_dtype), np.stack(hs).astype(h_dtype)]
+        return [y.astype(h_dtype), h.astype(h_dtype)]
 
     def infer(self, attrs: dict[str, Any], types: Sequence[TensorType | None],
               consts: Sequence[np.ndarray | None]) -> list[TensorType]:
@@ -207,6 +176,36 @@ class IntGRU(IntegerOp):
             raise ValueError("an IntGRU reset or update product exceeds 2^62; lower frac")
         h_lo, h_hi = int_range(int(attrs["h_bits"]), True)
         return [IntRange.of(h_lo, h_hi), IntRange.of(h_lo, h_hi)]
+
+
+def run_recurrence(attrs: dict[str, Any], x: np.ndarray, w: np.ndarray, bx: np.ndarray,
+                   initial: list[np.ndarray | None], hidden: int, step: Any
+                   ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Every direction of a gated recurrence over time: the input projection of all steps at
+    once, then ``step(zx_t, *states, d)`` per step (the first state is h). Returns Y
+    [T, D, B, H] and each final state [D, B, H], int64."""
+    steps, batch = x.shape[:2]
+    ys, finals = [], [[] for _ in initial]
+    for d, reverse in enumerate(DIRECTIONS[attrs["direction"]]):
+        states = [np.zeros((batch, hidden), np.int64) if s is None else s[d].astype(np.int64)
+                  for s in initial]
+        zx = gate_projection(attrs, x.astype(np.int64) @ w[d].T.astype(np.int64)
+                             + bx[d].astype(np.int64), "x", d)
+        y = np.zeros((steps, batch, hidden), np.int64)
+        for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+            states = list(step(zx[t], *states, d))
+            y[t] = states[0]
+        ys.append(y)
+        for final, state in zip(finals, states):
+            final.append(state)
+    return np.stack(ys, axis=1), [np.stack(f) for f in finals]
+
+
+def gate_projection(attrs: dict[str, Any], acc: np.ndarray, which: str, d: int) -> np.ndarray:
+    """One matmul accumulator requantized per gate row to the gate grid (kept int64)."""
+    return requantize(acc, np.asarray(attrs["m" + which][d]),
+                      np.asarray(attrs["k" + which][d]), bits=int(attrs["z_bits"]) + 1,
+                      signed=True, axis=-1).astype(np.int64)
 
 
 def gru_step(attrs: dict[str, Any], zx: np.ndarray, h: np.ndarray, r: np.ndarray,
