@@ -106,11 +106,7 @@ class IntLSTM(IntegerOp):
         """Outputs are saturated to their precisions; the proof is that no int64 product of a
         step can leave ``2^62`` and that the tables cover the gate grid."""
         frac = int(attrs["frac"])
-        x = needs_range(ranges, 0, "IntLSTM input x").magnitude()
-        h = int_range(int(attrs["h_bits"]), True)[1] + 1
-        _check_tables(attrs, consts[7], consts[8], "IntLSTM")
-        for name, bound, w, b in (("x", x, 1, 3), ("h", h, 2, 4)):
-            _check_projection(attrs, name, bound, consts[w], consts[b], "m" + name)
+        h = _check_gates(attrs, ranges, consts, 7, "IntLSTM")
         for product, m in ((1 << (frac + 31), 1), (1 << 31, max(attrs["mc"])),
                            (1 << (2 * frac), max(attrs["my"]))):
             if product * int(m) > PRODUCT_LIMIT:
@@ -165,11 +161,7 @@ class IntGRU(IntegerOp):
         """Outputs are saturated to the hidden precision; the proof is that the tables cover
         the gate grid and no int64 product of a step can leave ``2^62``."""
         frac = int(attrs["frac"])
-        x = needs_range(ranges, 0, "IntGRU input x").magnitude()
-        h = int_range(int(attrs["h_bits"]), True)[1] + 1
-        _check_tables(attrs, consts[6], consts[7], "IntGRU")
-        for name, bound, w, b in (("x", x, 1, 3), ("h", h, 2, 4)):
-            _check_projection(attrs, name, bound, consts[w], consts[b], "m" + name)
+        h = _check_gates(attrs, ranges, consts, 6, "IntGRU")
         acc = h * np.abs(consts[2].astype(object)).sum(axis=-1) + np.abs(
             consts[4].astype(object))
         if int(acc.max()) << frac > PRODUCT_LIMIT or (h << (2 * frac)) * 2 > PRODUCT_LIMIT:
@@ -237,6 +229,18 @@ def gru_step(attrs: dict[str, Any], zx: np.ndarray, h: np.ndarray, r: np.ndarray
     q = int_range(h_bits, True)[1]
     total = ((1 << frac) - update) * candidate * q + update * h * (1 << frac)
     return saturate(round_half_up_shift(total, 2 * frac), h_bits, True).astype(np.int64)
+
+
+def _check_gates(attrs: dict[str, Any], ranges: Sequence[IntRange | None],
+                 consts: Sequence[np.ndarray | None], tables: int, op: str) -> int:
+    """What every gated recurrence's proof checks: the tables (inputs ``tables`` and
+    ``tables + 1``) and both projections; returns the hidden state's bound."""
+    x = needs_range(ranges, 0, f"{op} input x").magnitude()
+    h = int_range(int(attrs["h_bits"]), True)[1] + 1
+    _check_tables(attrs, consts[tables], consts[tables + 1], op)
+    for name, bound, w, b in (("x", x, 1, 3), ("h", h, 2, 4)):
+        _check_projection(attrs, name, bound, consts[w], consts[b], "m" + name)
+    return h
 
 
 def _check_tables(attrs: dict[str, Any], sig: np.ndarray | None, tanh: np.ndarray | None,
