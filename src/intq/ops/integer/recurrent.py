@@ -106,7 +106,7 @@ class IntLSTM(IntegerOp):
         """Outputs are saturated to their precisions; the proof is that no int64 product of a
         step can leave ``2^62`` and that the tables cover the gate grid."""
         frac = int(attrs["frac"])
-        h = _check_gates(attrs, ranges, consts, 7, "IntLSTM")
+        _check_gates(attrs, ranges, consts, 7, "IntLSTM")
         for product, m in ((1 << (frac + 31), 1), (1 << 31, max(attrs["mc"])),
                            (1 << (2 * frac), max(attrs["my"]))):
             if product * int(m) > PRODUCT_LIMIT:
