@@ -74,8 +74,7 @@ def _rounding_errors(hist: np.ndarray, thresholds: np.ndarray, grid_max: int) ->
     ``ρ(u) = n / 12 + (u - n)^3 / 3``, ``n = floor(u + 1/2)`` (``squared_error_integral``
     in step units), and an edge at T or beyond adds nothing the clipping part does not hold."""
     out = np.empty(thresholds.size)
-    dh = np.diff(np.concatenate([[0.0], hist, [0.0]]))
-    dh = -dh[:-1]
+    dh = np.concatenate([[0.0], hist]) - np.append(hist, 0.0)   # h_{j-1} - h_j, j = 0..used
     for start in range(0, thresholds.size, _BLOCK):
         block = thresholds[start:start + _BLOCK]
         stop = int(block[-1]) + 1

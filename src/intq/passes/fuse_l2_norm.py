@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from intq.ir.graph import Graph, Node
 from intq.passes.editing import new_node, remove_nodes, rewrite_each
-from intq.passes.matching import Uses, is_scalar
+from intq.passes.matching import Uses, square_of
 from intq.passes.registry import register_pass
 
 
@@ -24,11 +24,8 @@ def _rewrite(graph: Graph, uses: Uses, sqrt: Node) -> bool:
     if total is None or not uses.private(total.outputs[0], sqrt):
         return False
     square = uses.producer.get(total.inputs[0])
-    if square is None or not uses.private(square.outputs[0], total):
-        return False
-    x = square.inputs[0]
-    if not ((square.op == "Pow" and is_scalar(graph, square.inputs[1], 2.0))
-            or (square.op == "Mul" and square.inputs == [x, x])):
+    x = square_of(graph, square)
+    if x is None or not uses.private(square.outputs[0], total):
         return False
     remove_nodes(graph, [square, total, sqrt])
     new_node(graph, "ReduceL2", [x, *total.inputs[1:]], [sqrt.outputs[0]], name=sqrt.name,

@@ -24,8 +24,8 @@ import numpy as np
 
 from intq.ir.graph import Graph, Node, is_static
 from intq.passes.editing import constant_like, new_node, remove_nodes, rewrite_each
-from intq.passes.matching import (Uses, closed, const, mean_of, other_input, rank, scalar,
-                                  square_of, through_broadcast)
+from intq.passes.matching import (Uses, closed, const, laid_out_statistic, mean_of,
+                                  other_input, rank, scalar, square_of, through_broadcast)
 from intq.passes.registry import register_pass
 
 
@@ -80,32 +80,16 @@ def _mean(graph: Graph, uses: Uses, value: str, r: int
           ) -> tuple[str, list[int], str, list[Node]] | None:
     """``(x, axes, statistic, nodes)``: ``value`` is the mean of ``x`` over ``axes``, laid out
     to broadcast against ``x`` (``statistic`` is the mean before any layout nodes)."""
-    for axes in _candidate_axes(graph, uses, value):
-        base, layout = through_broadcast(graph, uses, value, axes, r)
-        found = mean_of(graph, uses, base)
-        if found is None or found[1] != axes or rank(graph, found[0]) != r:
-            continue
-        x, _, keepdims, nodes = found
-        if not keepdims and not layout:
-            continue
-        return x, axes, base, [*nodes, *layout]
-    return None
+    def find(v: str) -> tuple[list[int], bool] | None:
+        found = mean_of(graph, uses, v)
+        return None if found is None or rank(graph, found[0]) != r else (found[1], found[2])
 
-
-def _candidate_axes(graph: Graph, uses: Uses, value: str) -> list[list[int]]:
-    """The axes of the mean a broadcast chain ending at ``value`` starts from (a chain has to
-    be followed to a reduction before its axes are known)."""
-    node = uses.producer.get(value)
-    for _ in range(8):
-        if node is None:
-            return []
-        found = mean_of(graph, uses, node.outputs[0])
-        if found is not None:
-            return [found[1]]
-        if node.op not in ("Reshape", "Unsqueeze", "Expand"):
-            return []
-        node = uses.producer.get(node.inputs[0])
-    return []
+    laid_out = laid_out_statistic(graph, uses, value, r, find)
+    if laid_out is None:
+        return None
+    base, axes, layout = laid_out
+    x, _, _, nodes = mean_of(graph, uses, base)
+    return x, axes, base, [*nodes, *layout]
 
 
 def _scale(graph: Graph, uses: Uses, norm: Node, d: str, axes: list[int], r: int

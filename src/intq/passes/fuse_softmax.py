@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from intq.ir.graph import Graph, Node
 from intq.passes.editing import new_node, remove_nodes, rewrite_each
-from intq.passes.matching import Uses, closed, rank, reduce_axes, scalar, through_broadcast
+from intq.passes.matching import Uses, closed, laid_out_statistic, rank, reduce_axes, scalar
 from intq.passes.registry import register_pass
 
 
@@ -27,7 +27,7 @@ def _rewrite(graph: Graph, uses: Uses, div: Node) -> bool:
     r = rank(graph, e)
     if exp is None or r is None:
         return False
-    found = _statistic(graph, uses, total, "ReduceSum", e, r)
+    found = _reduction(graph, uses, total, "ReduceSum", e, r)
     if found is None:
         return False
     axis, sum_nodes = found
@@ -40,19 +40,34 @@ def _rewrite(graph: Graph, uses: Uses, div: Node) -> bool:
     return True
 
 
-def _statistic(graph: Graph, uses: Uses, value: str, op: str, source: str, r: int
+def _reduction(graph: Graph, uses: Uses, value: str, op: str, source: str, r: int
                ) -> tuple[int, list[Node]] | None:
-    """``(axis, nodes)`` when ``value`` is ``op`` (a reduction) of ``source`` over one axis,
-    laid out to broadcast against ``source``."""
-    for axis in range(r):
-        base, layout = through_broadcast(graph, uses, value, [axis], r)
-        reduce = uses.made_by(base, op)
-        if reduce is None or reduce.inputs[0] != source or reduce_axes(graph, reduce) != [axis]:
-            continue
-        if not reduce.attrs.get("keepdims", 1) and not layout:
-            continue
-        return axis, [reduce, *layout]
-    return None
+    """``(axis, nodes)`` when ``value`` is the ``op`` reduction of ``source`` over one axis
+    (optionally clamped from below by a constant, ``Max(c, reduce)``), laid out to broadcast
+    against ``source``."""
+    def reduce_of(v: str) -> tuple[Node, list[Node]] | None:
+        clamp = uses.made_by(v, "Max")
+        if clamp is not None and len(clamp.inputs) == 2 and op == "ReduceMax":
+            for inner, bound in (clamp.inputs, clamp.inputs[::-1]):
+                if scalar(graph, bound) is not None and uses.made_by(inner, op):
+                    return uses.made_by(inner, op), [clamp]
+        reduce = uses.made_by(v, op)
+        return None if reduce is None else (reduce, [])
+
+    def find(v: str) -> tuple[list[int], bool] | None:
+        found = reduce_of(v)
+        if found is None or found[0].inputs[0] != source:
+            return None
+        axes = reduce_axes(graph, found[0])
+        return None if axes is None or len(axes) != 1 else (
+            axes, bool(found[0].attrs.get("keepdims", 1)))
+
+    laid_out = laid_out_statistic(graph, uses, value, r, find)
+    if laid_out is None:
+        return None
+    base, axes, layout = laid_out
+    reduce, clamp = reduce_of(base)
+    return axes[0], [reduce, *clamp, *layout]
 
 
 def _unshifted(graph: Graph, uses: Uses, value: str, axis: int, r: int
@@ -63,16 +78,7 @@ def _unshifted(graph: Graph, uses: Uses, value: str, axis: int, r: int
     if sub is None:
         return value, []
     z, shift = sub.inputs
-    base, layout = through_broadcast(graph, uses, shift, [axis], r)
-    clamp = uses.made_by(base, "Max")
-    nodes: list[Node] = []
-    if clamp is not None and len(clamp.inputs) == 2:
-        for inner, bound in (clamp.inputs, clamp.inputs[::-1]):
-            if scalar(graph, bound) is not None and uses.made_by(inner, "ReduceMax"):
-                base, nodes = inner, [clamp]
-                break
-    reduce = uses.made_by(base, "ReduceMax")
-    if (reduce is None or reduce.inputs[0] != z or reduce_axes(graph, reduce) != [axis]
-            or (not reduce.attrs.get("keepdims", 1) and not layout)):
+    found = _reduction(graph, uses, shift, "ReduceMax", z, r)
+    if found is None or found[0] != axis:
         return value, []
-    return z, [reduce, *nodes, *layout, sub]
+    return z, [*found[1], sub]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -164,6 +165,34 @@ def mean_of(graph: Graph, uses: Uses, value: str
     return None
 
 
+LAYOUT_OPS = ("Reshape", "Unsqueeze", "Expand")
+"""Ops that bring a reduced statistic back into its tensor's layout (``through_broadcast``)."""
+
+
+def laid_out_statistic(graph: Graph, uses: Uses, value: str, x_rank: int,
+                       find: Callable[[str], tuple[list[int], bool] | None]
+                       ) -> tuple[str, list[int], list[Node]] | None:
+    """``(statistic, axes, layout)`` when ``value`` is a statistic of a rank-``x_rank`` tensor
+    laid out to broadcast against it: kept dims, or ``LAYOUT_OPS`` that provably only put the
+    reduced axes back (``through_broadcast``). ``find(v)`` recognises the statistic and gives
+    its ``(axes, keepdims)``; the chain is walked down to it first, since its axes decide which
+    layouts are sound."""
+    candidate = value
+    for _ in range(8):
+        found = find(candidate)
+        if found is not None:
+            axes, keepdims = found
+            base, layout = through_broadcast(graph, uses, value, axes, x_rank)
+            if base != candidate or (not keepdims and not layout):
+                return None
+            return base, axes, layout
+        node = uses.producer.get(candidate)
+        if node is None or node.op not in LAYOUT_OPS:
+            return None
+        candidate = node.inputs[0]
+    return None
+
+
 def through_broadcast(graph: Graph, uses: Uses, value: str, axes: list[int], x_rank: int
                       ) -> tuple[str, list[Node]]:
     """The statistic behind ``value`` and the layout nodes in between: ``value`` may be a
@@ -175,7 +204,7 @@ def through_broadcast(graph: Graph, uses: Uses, value: str, axes: list[int], x_r
     seen_reshape = False
     while True:
         node = uses.producer.get(value)
-        if node is None or node.op not in ("Reshape", "Unsqueeze", "Expand"):
+        if node is None or node.op not in LAYOUT_OPS:
             return value, nodes[::-1]
         source = node.inputs[0]
         if node.op == "Expand":

@@ -9,25 +9,35 @@ from ..graphs import finish, float_values_inside, integer_ops, normal, op, quant
 HIDDEN, INPUTS, STEPS = 5, 3, 6
 
 
-def lstm_graph(direction="forward", states=False, steps=STEPS, **attrs):
-    """Batch-first input [N, T, I] transposed to ONNX's time-major layout 0 (``steps`` may be
-    a symbolic dimension's name)."""
+def recurrent_graph(op_type, direction, states, steps, seed, **attrs):
+    """An LSTM or GRU on the batch-first input [N, T, I] transposed to ONNX's time-major
+    layout 0 (``steps`` may be a symbolic dimension's name); initial states batch-first too
+    when ``states``."""
+    gates, state_names = {"LSTM": (4, ("h0", "c0")), "GRU": (3, ("h0",))}[op_type]
     dirs = 2 if direction == "bidirectional" else 1
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     g = Graph()
     x = g.add_input("x", "float32", ("N", steps, INPUTS))
     xt = op(g, "Transpose", [x], perm=[1, 0, 2])
-    w = rng.normal(0, 0.5, (dirs, 4 * HIDDEN, INPUTS)).astype(np.float32)
-    r = rng.normal(0, 0.5, (dirs, 4 * HIDDEN, HIDDEN)).astype(np.float32)
-    b = rng.normal(0, 0.3, (dirs, 8 * HIDDEN)).astype(np.float32)
+    w = rng.normal(0, 0.5, (dirs, gates * HIDDEN, INPUTS)).astype(np.float32)
+    r = rng.normal(0, 0.5, (dirs, gates * HIDDEN, HIDDEN)).astype(np.float32)
+    b = rng.normal(0, 0.3, (dirs, 2 * gates * HIDDEN)).astype(np.float32)
     inputs = [xt, w, r, b]
     if states:
-        h0, c0 = (op(g, "Transpose", [g.add_input(n, "float32", ("N", dirs, HIDDEN))],
-                     perm=[1, 0, 2]) for n in ("h0", "c0"))
-        inputs += ["", h0, c0]
-    y, yh, yc = op(g, "LSTM", inputs, outputs=3, direction=direction, hidden_size=HIDDEN,
-                   **attrs)
-    return finish(g, y, yh, yc)
+        inputs += ["", *(op(g, "Transpose", [g.add_input(n, "float32", ("N", dirs, HIDDEN))],
+                            perm=[1, 0, 2]) for n in state_names)]
+    outs = op(g, op_type, inputs, outputs=1 + len(state_names), direction=direction,
+              hidden_size=HIDDEN, **attrs)
+    return finish(g, *outs)
+
+
+def lstm_graph(direction="forward", states=False, steps=STEPS, **attrs):
+    return recurrent_graph("LSTM", direction, states, steps, 1, **attrs)
+
+
+def gru_graph(direction="forward", states=False, steps=STEPS, linear_before_reset=0):
+    return recurrent_graph("GRU", direction, states, steps, 2,
+                           linear_before_reset=linear_before_reset)
 
 
 @pytest.mark.parametrize("direction", ["forward", "reverse", "bidirectional"])
@@ -38,27 +48,6 @@ def test_lstm_is_one_integer_op_close_to_float(direction):
     assert float_values_inside(model) == [] and model.exact
     for got, want in zip(model.run(x), run(g, x)):
         assert np.abs(got - want).max() < 0.05
-
-
-def gru_graph(direction="forward", states=False, steps=STEPS, linear_before_reset=0):
-    """A GRU on the batch-first input [N, T, I], transposed to layout 0; ``h0`` batch-first
-    too when ``states``."""
-    dirs = 2 if direction == "bidirectional" else 1
-    rng = np.random.default_rng(2)
-    g = Graph()
-    x = g.add_input("x", "float32", ("N", steps, INPUTS))
-    xt = op(g, "Transpose", [x], perm=[1, 0, 2])
-    w = rng.normal(0, 0.5, (dirs, 3 * HIDDEN, INPUTS)).astype(np.float32)
-    r = rng.normal(0, 0.5, (dirs, 3 * HIDDEN, HIDDEN)).astype(np.float32)
-    b = rng.normal(0, 0.3, (dirs, 6 * HIDDEN)).astype(np.float32)
-    inputs = [xt, w, r, b]
-    if states:
-        h0 = op(g, "Transpose", [g.add_input("h0", "float32", ("N", dirs, HIDDEN))],
-                perm=[1, 0, 2])
-        inputs += ["", h0]
-    y, yh = op(g, "GRU", inputs, outputs=2, direction=direction, hidden_size=HIDDEN,
-               linear_before_reset=linear_before_reset)
-    return finish(g, y, yh)
 
 
 @pytest.mark.parametrize("direction, linear_before_reset, states",

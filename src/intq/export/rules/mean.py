@@ -14,6 +14,7 @@ from intq.export.qdq_builder import QdqBuilder
 from intq.export.registry import export_rule
 from intq.export.rules.linear import max_abs_of
 from intq.ir.graph import Node
+from intq.ops.reduce import reduced_axes
 
 
 def _axes(b: OnnxBuilder | QdqBuilder, node: Node) -> list[int]:
@@ -21,9 +22,7 @@ def _axes(b: OnnxBuilder | QdqBuilder, node: Node) -> list[int]:
     axes = b.constant_of(name) if name else None
     if name and axes is None:
         raise b.unsupported("axes must be a constant")
-    rank = b.rank(node.inputs[0])
-    listed = [] if axes is None else [int(a) % rank for a in axes.reshape(-1)]
-    return sorted(set(listed)) or list(range(rank))
+    return sorted(reduced_axes(axes, b.rank(node.inputs[0]), 0))
 
 
 @export_rule("int", "IntMean")

@@ -50,16 +50,12 @@ def lower_mean(ctx: Lowering, node: Node) -> bool:
         axes, keepdims = list(range(2, len(shape))), 1
     else:
         name = node.inputs[1] if len(node.inputs) > 1 else ""
-        given = ctx.constant(name)
-        if name and given is None:
+        if name and ctx.constant(name) is None:
             return False
-        given = given if given is not None else np.array(node.attrs.get("axes") or [],
-                                                         np.int64)
-        if not given.size and node.attrs.get("noop_with_empty_axes", 0):
+        reduce = reduced_axes(ctx.constant(name), len(shape), node.attrs["noop_with_empty_axes"])
+        if reduce is None:
             return False
-        axes = sorted({int(a) % len(shape) for a in given.reshape(-1)}) or list(
-            range(len(shape)))
-        keepdims = int(node.attrs.get("keepdims", 1))
+        axes, keepdims = sorted(reduce), int(node.attrs["keepdims"])
     epi = plan_epilogue(ctx, node, None, None, allow_offset=False)
     xq = ctx.integer(x)
     scale = ctx.quant(xq).scale / (1 << MEAN_FRAC_BITS)
