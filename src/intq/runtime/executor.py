@@ -101,7 +101,10 @@ def execute(graph: Graph, feeds: Mapping[str, np.ndarray], outputs: Sequence[str
         evaluate = opdef.evaluate_fast if fast else opdef.evaluate
         if opdef.evaluate_first is not None and not any(node.outputs[1:]):
             evaluate = opdef.evaluate_first  # omitted trailing outputs are not computed
-        results = evaluate(node.attrs, *args)
+        try:
+            results = evaluate(node.attrs, *args)
+        except InputError as exc:
+            raise _at(node.name, node.op, exc) from None
         for name, array in zip(node.outputs, results):
             if name:
                 env[name] = array
@@ -111,6 +114,11 @@ def execute(graph: Graph, feeds: Mapping[str, np.ndarray], outputs: Sequence[str
             if inp and last_use.get(inp) == index and inp not in keep and inp not in graph.constants:
                 env.pop(inp, None)
     return {name: env[name] for name in wanted}
+
+
+def _at(name: str, op: str, exc: InputError) -> InputError:
+    """An op's refusal of the data it was given, naming the node (one line)."""
+    return type(exc)(f"node '{name}' ({op}): {exc}")
 
 
 Step = tuple[Callable[..., list[np.ndarray]], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
@@ -139,6 +147,8 @@ class FastPlan:
         self.constants = {name: graph.constants.get(name) for name in names}
         self.constants_present = {name for name, a in self.constants.items() if a is not None}
         self.wanted = wanted
+        self.step_nodes: list[Node] = []
+        """The node each step runs (the first of a fused pair), for errors naming it."""
         self.steps = self._steps(graph, fed, wanted)
 
     def matches(self, graph: Graph) -> bool:
@@ -155,8 +165,11 @@ class FastPlan:
     def run(self, graph: Graph, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         env: dict[str, np.ndarray] = dict(graph.constants)
         env.update(feeds)
-        for kernel, inputs, outputs, release in self.steps:
-            results = kernel(*[env[i] if i else None for i in inputs])
+        for (kernel, inputs, outputs, release), node in zip(self.steps, self.step_nodes):
+            try:
+                results = kernel(*[env[i] if i else None for i in inputs])
+            except InputError as exc:
+                raise _at(node.name, node.op, exc) from None
             for name, array in zip(outputs, results):
                 if name:
                     env[name] = array
@@ -205,6 +218,7 @@ class FastPlan:
                 if name and last_use.get(name) in group and name not in keep
                 and name not in graph.constants)
             steps.append((kernel, inputs, outputs, tuple(dict.fromkeys(release))))
+            self.step_nodes.append(node)
         return steps
 
     def _consts(self, node: Node, graph: Graph) -> list[np.ndarray | None]:

@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from intq.errors import InputError
 from intq.ir.graph import TensorType
 from intq.ops import get_op
 
@@ -89,5 +90,5 @@ def test_symbolic_inner_dimension_is_bounded_by_max_length_and_checked_when_run(
     want = np.matmul(p.astype(np.int64), v.astype(np.int64)).tolist()
     for run in (op.evaluate, op.evaluate_fast):
         assert run(attrs, p, v)[0].tolist() == want
-        with pytest.raises(ValueError, match="101 values, more than the 100"):
+        with pytest.raises(InputError, match="101 values, more than the 100"):
             run(attrs, np.zeros((1, 4, 101), np.uint8), np.zeros((1, 101, 8), np.int8))

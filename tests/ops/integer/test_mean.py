@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from intq.errors import InputError
 from intq.ir.graph import TensorType
 from intq.ops import get_op
 from intq.ops.integer.ranges import IntRange
@@ -43,7 +44,7 @@ def test_range_is_the_inputs_range_scaled_and_the_length_is_checked():
     assert op.infer(attrs, types, [None, axes]) == [TensorType(("N", 3, 1, 1), "int32")]
     x = np.full((1, 3, 64, 64), 127, np.int8)
     assert (op.evaluate(attrs, x, axes)[0] == 127 * 256).all()
-    with pytest.raises(ValueError, match="4225 values, more than the 4096"):
+    with pytest.raises(InputError, match="4225 values, more than the 4096"):
         op.evaluate(attrs, np.zeros((1, 3, 65, 65), np.int8), axes)
     with pytest.raises(ValueError, match="may pass 2"):
         op.value_range(normalize_attrs("IntMean", {"frac_bits": 24, "max_length": 1 << 40}),

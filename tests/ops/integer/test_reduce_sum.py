@@ -3,6 +3,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from intq.errors import InputError
 from intq.ir.graph import TensorType
 from intq.ops import get_op
 from intq.ops.registry import normalize_attrs
@@ -49,5 +50,5 @@ def test_sum_over_a_symbolic_axis_is_bounded_by_max_length_and_checked_when_run(
     assert (acc.low, acc.high) == (-128 * 50, 127 * 50)
     x = np.full((2, 50, 6), -128, np.int8)
     assert (op.evaluate(attrs, x, axes)[0] == -6400).all()
-    with pytest.raises(ValueError, match="51 values, more than the 50"):
+    with pytest.raises(InputError, match="51 values, more than the 50"):
         op.evaluate(attrs, np.zeros((2, 51, 6), np.int8), axes)

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from intq.errors import InputError
+
 from intq.ir.graph import TensorType
 from intq.ops.integer.ranges import IntRange
 from intq.ops.registry import OpDef
@@ -89,7 +91,7 @@ def check_length(count: int, attrs: dict[str, Any], op: str) -> None:
     assumed for a symbolic dimension (0: the sizes were static, nothing to check)."""
     limit = int(attrs.get("max_length", 0))
     if limit and count > limit:
-        raise ValueError(f"{op} sums {count} values, more than the {limit} its overflow proof "
+        raise InputError(f"{op} sums {count} values, more than the {limit} its overflow proof "
                          "assumed for a symbolic dimension; quantize again with a larger "
                          "max_symbolic_length")
 
